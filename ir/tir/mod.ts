@@ -1,0 +1,8 @@
+/**
+ * TIR: scalar expressions, buffers, statements and PrimFuncs.
+ *
+ * @module
+ */
+export * from "../expr.ts";
+export * from "./stmt.ts";
+export * from "./prim_func.ts";
