@@ -8,7 +8,7 @@
  * @module
  */
 
-import { type DType, type TypedArray } from "../dtype.ts";
+import type { DType, TypedArray } from "../dtype.ts";
 import type { PrimExpr } from "../expr.ts";
 import type { Attrs } from "../tir/stmt.ts";
 import {

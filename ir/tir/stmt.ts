@@ -17,8 +17,9 @@ import {
   constant,
 } from "../expr.ts";
 
-/** An attribute value attached to loops, blocks and functions. */
+/** An attribute value attached to loops, blocks, functions and Relax calls (`null` is `None`). */
 export type AttrValue =
+  | null
   | string
   | number
   | boolean

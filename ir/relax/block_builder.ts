@@ -1,0 +1,294 @@
+/**
+ * `BlockBuilder`: builds Relax functions with callback scopes. Every `emit` normalizes its
+ * expression (nested calls are bound to variables first, A-normal form) and returns a variable
+ * with the inferred StructInfo, so the builder cannot produce a malformed program.
+ *
+ * ```ts
+ * const bb = new BlockBuilder();
+ * const x = R.tensor([n, 4], "float32", "x");
+ * bb.function("main", [x], () =>
+ *   bb.dataflow(() => bb.emitOutput(bb.emit(op.exp(x)))));
+ * const mod = bb.get();
+ * ```
+ *
+ * @module
+ */
+
+import type { PrimExpr } from "../expr.ts";
+import { freshGlobalName, type IRModule, irModule, type BaseFunc, withFunction } from "../module.ts";
+import type { PrimFunc } from "../tir/prim_func.ts";
+import type { Attrs } from "../tir/stmt.ts";
+import { visitPrimExpr } from "../visit.ts";
+import {
+  type AnyVar,
+  type Binding,
+  bindingBlock,
+  type BindingBlock,
+  dataflowBlock,
+  dataflowVar,
+  type Expr,
+  type GlobalVar,
+  globalVar,
+  isVar,
+  matchCast as matchCastBinding,
+  type RVar,
+  rvar,
+  seqExpr,
+  tuple,
+  relaxFunction,
+  varBinding,
+} from "./expr.ts";
+import type { StructInfo } from "./struct_info.ts";
+import { rewriteStructInfo } from "../visit.ts";
+
+/** Options of {@link BlockBuilder.function}. */
+export interface BuildFunctionOptions {
+  /** Function attributes. */
+  readonly attrs?: Attrs;
+  /** Whether the function is pure (default true). */
+  readonly pure?: boolean;
+  /** Whether the function is private to the module (default false). */
+  readonly private?: boolean;
+}
+
+interface FunctionFrame {
+  readonly name: string;
+  readonly params: readonly RVar[];
+  readonly blocks: BindingBlock[];
+  bindings: Binding[];
+  output: Expr | undefined;
+}
+
+interface DataflowFrame {
+  readonly bindings: Binding[];
+  readonly dataflowVars: Set<AnyVar>;
+}
+
+/** Builds an IRModule of Relax functions (and the PrimFuncs they call). */
+export class BlockBuilder {
+  #mod: IRModule;
+  #func: FunctionFrame | undefined;
+  #dataflow: DataflowFrame | undefined;
+  readonly #names = new Map<string, number>();
+
+  /** Starts from an empty module, or from `mod`. */
+  constructor(mod?: IRModule) {
+    this.#mod = mod ?? irModule();
+  }
+
+  /** A name based on `hint` not used by this builder yet (`lv`, `lv1`, ...). */
+  freshName(hint: string): string {
+    const n = this.#names.get(hint);
+    this.#names.set(hint, (n ?? 0) + 1);
+    return n === undefined ? hint : `${hint}${n}`;
+  }
+
+  /**
+   * Builds function `name` over `params`; `body` emits bindings and returns the result.
+   * Returns the function's GlobalVar.
+   */
+  function(
+    name: string,
+    params: readonly RVar[] | { readonly [name: string]: RVar },
+    body: () => Expr,
+    options: BuildFunctionOptions = {},
+  ): GlobalVar {
+    if (this.#func) throw new Error(`Cannot start function "${name}" inside function "${this.#func.name}"`);
+    const ps = Array.isArray(params) ? params as readonly RVar[] : Object.values(params);
+    for (const p of ps) {
+      if (p.kind !== "relax.Var") throw new Error(`Function "${name}": parameter "${(p as AnyVar).name}" must be a Relax Var`);
+    }
+    const frame: FunctionFrame = { name, params: ps, blocks: [], bindings: [], output: undefined };
+    this.#func = frame;
+    let out: Expr;
+    try {
+      const result = body();
+      if (this.#dataflow) throw new Error(`Function "${name}": a dataflow block was left open`);
+      const o = frame.output ?? result;
+      if (o === undefined) throw new Error(`Function "${name}" returned no value`);
+      if (o.kind === "relax.DataflowVar") {
+        throw new Error(`Function "${name}" returns dataflow variable "${o.name}": emit it with emitOutput`);
+      }
+      out = this.#leaf(o);
+    } finally {
+      this.#func = undefined;
+      this.#dataflow = undefined;
+    }
+    this.#flushBindings(frame);
+    const pure = options.pure ?? true;
+    const f = relaxFunction(ps, seqExpr(frame.blocks, out), {
+      isPure: pure,
+      attrs: options.attrs ?? {},
+      isPrivate: options.private ?? false,
+    });
+    return this.addFunc(f, name);
+  }
+
+  /** Marks `output` as the function's result (an alternative to returning it from the body). */
+  emitFuncOutput(output: Expr): Expr {
+    const f = this.#requireFunc("emitFuncOutput");
+    if (this.#dataflow) throw new Error("emitFuncOutput must be called outside bb.dataflow()");
+    if (f.output) throw new Error(`Function "${f.name}" already has an output`);
+    f.output = output;
+    return output;
+  }
+
+  /**
+   * Opens a dataflow block for the duration of `body`. Values the body returns must be
+   * non-dataflow variables made with `emitOutput`.
+   */
+  dataflow<T>(body: () => T): T {
+    const f = this.#requireFunc("dataflow");
+    if (this.#dataflow) throw new Error("Cannot nest bb.dataflow() blocks");
+    this.#flushBindings(f);
+    const frame: DataflowFrame = { bindings: [], dataflowVars: new Set() };
+    this.#dataflow = frame;
+    let r: T;
+    try {
+      r = body();
+    } finally {
+      this.#dataflow = undefined;
+    }
+    for (const v of Array.isArray(r) ? r : [r]) {
+      if (v && typeof v === "object" && "kind" in v && v.kind === "relax.DataflowVar") {
+        throw new Error(`Dataflow block returns dataflow variable "${(v as AnyVar).name}": emit it with emitOutput`);
+      }
+    }
+    f.blocks.push(dataflowBlock(frame.bindings));
+    return r;
+  }
+
+  /** Binds `expr` (normalized) to a new variable and returns it (a DataflowVar inside dataflow). */
+  emit(expr: Expr, name?: string): AnyVar {
+    const f = this.#requireFunc("emit");
+    const value = this.normalize(expr);
+    const n = this.freshName(name ?? "lv");
+    const v = this.#dataflow ? dataflowVar(n, value.structInfo) : rvar(n, value.structInfo);
+    this.#push(f, varBinding(v, value));
+    if (this.#dataflow && v.kind === "relax.DataflowVar") this.#dataflow.dataflowVars.add(v);
+    return v;
+  }
+
+  /** Inside a dataflow block: binds `expr` to a variable visible after the block. */
+  emitOutput(expr: Expr, name?: string): RVar {
+    const f = this.#requireFunc("emitOutput");
+    if (!this.#dataflow) throw new Error("emitOutput must be called inside bb.dataflow()");
+    const value = this.normalize(expr);
+    const v = rvar(this.freshName(name ?? "gv"), value.structInfo);
+    this.#push(f, varBinding(v, value));
+    return v;
+  }
+
+  /** Binds `R.match_cast(value, sinfo)` and returns the refined variable. */
+  matchCast(value: Expr, sinfo: StructInfo, name?: string): AnyVar {
+    const f = this.#requireFunc("matchCast");
+    const val = this.#leaf(this.normalize(value));
+    const n = this.freshName(name ?? "lv");
+    const v = this.#dataflow ? dataflowVar(n, sinfo) : rvar(n, sinfo);
+    this.#push(f, matchCastBinding(v, val, sinfo));
+    return v;
+  }
+
+  /**
+   * Normalizes an expression to A-normal form: nested calls (and other non-leaf values in call
+   * arguments and tuples) are emitted first and replaced by their variables.
+   */
+  normalize(expr: Expr): Expr {
+    const f = this.#func;
+    switch (expr.kind) {
+      case "relax.Call": {
+        if (!f) return expr;
+        const args = expr.args.map((a) => this.#leaf(a));
+        const op = expr.op.kind === "relax.Call" ? this.#leaf(expr.op) : expr.op;
+        if (args.every((a, i) => a === expr.args[i]) && op === expr.op) return expr;
+        return { ...expr, op, args };
+      }
+      case "relax.TupleGetItem": {
+        if (!f) return expr;
+        const t = this.#leaf(expr.tuple);
+        return t === expr.tuple ? expr : { ...expr, tuple: t };
+      }
+      case "relax.Tuple": {
+        if (!f) return expr;
+        const fields = expr.fields.map((a) => this.#leaf(a));
+        return fields.every((a, i) => a === expr.fields[i]) ? expr : tuple(fields);
+      }
+      default:
+        return expr;
+    }
+  }
+
+  /** Adds (or replaces) a function in the module under a fresh name based on `name`. */
+  addFunc(func: BaseFunc, name: string): GlobalVar {
+    const n = this.#mod.functions.has(name) && this.#mod.functions.get(name) !== func
+      ? freshGlobalName(this.#mod, name)
+      : name;
+    this.#mod = withFunction(this.#mod, n, func);
+    return globalVar(n, func.kind === "relax.Function" ? func.structInfo : undefined);
+  }
+
+  /** Adds a PrimFunc (e.g. a te-generated kernel) and returns its GlobalVar. */
+  addPrimFunc(func: PrimFunc, name: string): GlobalVar {
+    return this.addFunc(func, name);
+  }
+
+  /** Replaces the function named `name`. */
+  updateFunc(name: string, func: BaseFunc): void {
+    if (!this.#mod.functions.has(name)) throw new Error(`Module has no function "${name}" to update`);
+    this.#mod = withFunction(this.#mod, name, func);
+  }
+
+  /** The module built so far. */
+  get(): IRModule {
+    if (this.#func) throw new Error(`Cannot get the module while function "${this.#func.name}" is being built`);
+    return this.#mod;
+  }
+
+  #requireFunc(what: string): FunctionFrame {
+    if (!this.#func) throw new Error(`${what} must be called inside bb.function()`);
+    return this.#func;
+  }
+
+  #push(f: FunctionFrame, b: Binding): void {
+    if (this.#dataflow) this.#dataflow.bindings.push(b);
+    else f.bindings.push(b);
+  }
+
+  #flushBindings(f: FunctionFrame): void {
+    if (f.bindings.length) {
+      f.blocks.push(bindingBlock(f.bindings));
+      f.bindings = [];
+    }
+  }
+
+  #leaf(e: Expr): Expr {
+    switch (e.kind) {
+      case "relax.Call":
+      case "relax.If":
+      case "relax.SeqExpr":
+      case "relax.TupleGetItem":
+        return this.emit(e);
+      case "relax.Tuple":
+        return this.normalize(e);
+      default:
+        return e;
+    }
+  }
+}
+
+/** Symbolic variables that occur in a StructInfo (in first-occurrence order). */
+export function structInfoVars(s: StructInfo): PrimExpr[] {
+  const out: PrimExpr[] = [];
+  rewriteStructInfo(s, (e) => {
+    visitPrimExpr(e, (x) => {
+      if (x.kind === "Var" && !out.includes(x)) out.push(x);
+    });
+    return e;
+  });
+  return out;
+}
+
+/** Whether `e` is a variable bound by a dataflow block. */
+export function isDataflowVar(e: Expr): boolean {
+  return isVar(e) && e.kind === "relax.DataflowVar";
+}

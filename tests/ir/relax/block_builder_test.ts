@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { primVar } from "../../../ir/expr.ts";
+import { BlockBuilder } from "../../../ir/relax/block_builder.ts";
+import * as op from "../../../ir/relax/op/mod.ts";
+import * as R from "../../../ir/relax/r.ts";
+import type { Function, SeqExpr } from "../../../ir/relax/expr.ts";
+
+const n = primVar("n", "int64");
+
+function body(f: unknown): SeqExpr {
+  return (f as Function).body as SeqExpr;
+}
+
+Deno.test("BlockBuilder builds a dataflow function with inferred StructInfo", () => {
+  const bb = new BlockBuilder();
+  const x = R.tensor([n, 4], "float32", "x");
+  const w = R.tensor([4, 8], "float32", "w");
+  const gv = bb.function("main", { x, w }, () =>
+    bb.dataflow(() => {
+      const h = bb.emit(op.matmul(x, w));
+      const r = bb.emit(op.nn.relu(h));
+      return bb.emitOutput(r);
+    }));
+  assert.equal(gv.name, "main");
+  const mod = bb.get();
+  const f = mod.functions.get("main") as Function;
+  assert.deepEqual(f.params, [x, w]);
+  const b = body(f);
+  assert.equal(b.blocks.length, 1);
+  assert.equal(b.blocks[0]!.kind, "DataflowBlock");
+  const names = b.blocks[0]!.bindings.map((x) => `${x.var.kind === "relax.DataflowVar" ? "df:" : ""}${x.var.name}`);
+  assert.deepEqual(names, ["df:lv", "df:lv1", "gv"]);
+  const s = b.blocks[0]!.bindings[1]!.var.structInfo;
+  assert.equal(s.kind === "TensorStructInfo" && s.shape![0], n);
+  assert.equal(b.body, b.blocks[0]!.bindings[2]!.var);
+});
+
+Deno.test("emit normalizes nested calls into bindings (A-normal form)", () => {
+  const bb = new BlockBuilder();
+  const x = R.tensor([4], "float32", "x");
+  bb.function("main", [x], () => bb.dataflow(() => bb.emitOutput(op.add(op.exp(x), op.log(x)))));
+  const b = body(bb.get().functions.get("main"));
+  const bs = b.blocks[0]!.bindings;
+  assert.equal(bs.length, 3);
+  const last = bs[2]!.value;
+  assert.equal(last.kind === "relax.Call" && last.args[0], bs[0]!.var);
+  assert.equal(last.kind === "relax.Call" && last.args[1], bs[1]!.var);
+});
+
+Deno.test("a call returned from the function body is bound first; bindings outside dataflow form a block", () => {
+  const bb = new BlockBuilder();
+  const x = R.tensor([4], "float32", "x");
+  bb.function("f", [x], () => {
+    const y = bb.emit(op.exp(x));
+    return op.add(y, x);
+  });
+  const b = body(bb.get().functions.get("f"));
+  assert.equal(b.blocks.length, 1);
+  assert.equal(b.blocks[0]!.kind, "BindingBlock");
+  assert.equal(b.blocks[0]!.bindings.length, 2);
+  assert.equal(b.body.kind, "relax.Var");
+});
+
+Deno.test("matchCast refines StructInfo", () => {
+  const bb = new BlockBuilder();
+  const x = R.param("x", R.Tensor(undefined, "float32", 2));
+  const m = primVar("m", "int64");
+  bb.function("f", [x], () => bb.matchCast(x, R.Tensor([m, 4], "float32")));
+  const b = body(bb.get().functions.get("f"));
+  assert.equal(b.blocks[0]!.bindings[0]!.kind, "MatchCast");
+});
+
+Deno.test("BlockBuilder misuse gives clear errors", () => {
+  const bb = new BlockBuilder();
+  const x = R.tensor([4], "float32", "x");
+  assert.throws(() => bb.emit(op.exp(x)), { message: "emit must be called inside bb.function()" });
+  assert.throws(() => bb.function("f", [x], () => bb.emitOutput(op.exp(x))), {
+    message: "emitOutput must be called inside bb.dataflow()",
+  });
+  assert.throws(() => bb.function("g", [x], () => bb.dataflow(() => bb.emit(op.exp(x)))), {
+    message: 'Dataflow block returns dataflow variable "lv": emit it with emitOutput',
+  });
+  assert.throws(
+    () =>
+      bb.function("h", [x], () => {
+        let v;
+        bb.dataflow(() => {
+          v = bb.emit(op.exp(x));
+          return [];
+        });
+        return v!;
+      }),
+    { message: 'Function "h" returns dataflow variable "lv1": emit it with emitOutput' },
+  );
+  assert.throws(() => bb.function("k", [x], () => bb.dataflow(() => bb.dataflow(() => x))), {
+    message: "Cannot nest bb.dataflow() blocks",
+  });
+  assert.throws(() => bb.function("a", [x], () => (bb.function("b", [x], () => x), x)), {
+    message: 'Cannot start function "b" inside function "a"',
+  });
+  assert.throws(() => bb.function("e", [x], () => (bb.emitFuncOutput(x), bb.emitFuncOutput(x))), {
+    message: 'Function "e" already has an output',
+  });
+  // the builder is still usable after errors
+  bb.function("ok", [x], () => x);
+  assert.ok(bb.get().functions.has("ok"));
+});
