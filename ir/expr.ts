@@ -102,7 +102,16 @@ export interface StringImm extends PrimExprOps {
 }
 
 /** Arithmetic binary operators. */
-export type ArithKind = "Add" | "Sub" | "Mul" | "Div" | "Mod" | "FloorDiv" | "FloorMod" | "Min" | "Max";
+export type ArithKind =
+  | "Add"
+  | "Sub"
+  | "Mul"
+  | "Div"
+  | "Mod"
+  | "FloorDiv"
+  | "FloorMod"
+  | "Min"
+  | "Max";
 /** Comparison operators (result is bool). */
 export type CmpKind = "EQ" | "NE" | "LT" | "LE" | "GT" | "GE";
 /** Logical operators on bools. */
@@ -402,7 +411,9 @@ export function binary(kind: BinaryKind, a: PrimExpr, b: PrimExpr): Binary {
 export function toExpr(x: PrimExprLike, other?: PrimExpr): PrimExpr {
   if (typeof x === "boolean") return boolImm(x);
   if (typeof x !== "number") return x;
-  const t = other ? elementDType(other.dtype) as DType : (Number.isInteger(x) ? "int32" : "float32");
+  const t = other
+    ? elementDType(other.dtype) as DType
+    : (Number.isInteger(x) ? "int32" : "float32");
   if (t === "bool" || t === "handle" || t === "void") {
     return Number.isInteger(x) ? intImm(x, "int32") : floatImm(x, "float32");
   }
@@ -707,7 +718,9 @@ export function callIntrin(op: string, args: readonly PrimExprLike[], dtype?: DT
   if (args.length !== info.arity) {
     throw new Error(`Intrinsic "${op}" takes ${info.arity} arguments, got ${args.length}`);
   }
-  const xs = args.map((a, i) => toExpr(a, i > 0 && typeof args[0] === "object" ? args[0] : undefined));
+  const xs = args.map((a, i) =>
+    toExpr(a, i > 0 && typeof args[0] === "object" ? args[0] : undefined)
+  );
   let t: DType;
   switch (info.type) {
     case "bool":
@@ -757,13 +770,20 @@ export function bufferLoad(buffer: Buffer, indices: readonly PrimExprLike[]): Bu
     }
   }
   const l = idx.reduce((acc, i) => Math.max(acc, lanes(i.dtype)), 1);
-  return node<BufferLoad>({ kind: "BufferLoad", buffer, indices: idx, dtype: withLanes(buffer.dtype, l) });
+  return node<BufferLoad>({
+    kind: "BufferLoad",
+    buffer,
+    indices: idx,
+    dtype: withLanes(buffer.dtype, l),
+  });
 }
 
 /** The vector `base + i * stride` for `i < lanes`. */
 export function ramp(base: PrimExpr, stride: PrimExprLike, n: number): Ramp {
   const s = toExpr(stride, base);
-  if (s.dtype !== base.dtype) throw new Error(`Ramp stride ${s.dtype} differs from base ${base.dtype}`);
+  if (s.dtype !== base.dtype) {
+    throw new Error(`Ramp stride ${s.dtype} differs from base ${base.dtype}`);
+  }
   return node<Ramp>({ kind: "Ramp", base, stride: s, lanes: n, dtype: withLanes(base.dtype, n) });
 }
 

@@ -56,7 +56,11 @@ const moduleProto = {
   },
 };
 
-function makeModule(functions: ReadonlyMap<string, BaseFunc>, attrs: Attrs, globalInfos: Attrs): IRModule {
+function makeModule(
+  functions: ReadonlyMap<string, BaseFunc>,
+  attrs: Attrs,
+  globalInfos: Attrs,
+): IRModule {
   const m = Object.create(moduleProto) as { -readonly [K in keyof IRModule]: IRModule[K] };
   m.kind = "IRModule";
   m.functions = functions;
@@ -74,7 +78,11 @@ export function lookup(mod: IRModule, name: string): BaseFunc | undefined {
 export function getFunction(mod: IRModule, name: string): BaseFunc {
   const f = mod.functions.get(name);
   if (!f) {
-    throw new Error(`Module has no function "${name}" (it has: ${[...mod.functions.keys()].join(", ") || "none"})`);
+    throw new Error(
+      `Module has no function "${name}" (it has: ${
+        [...mod.functions.keys()].join(", ") || "none"
+      })`,
+    );
   }
   return f;
 }

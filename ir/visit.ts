@@ -5,18 +5,8 @@
  * @module
  */
 
-import {
-  type Buffer,
-  copyExpr,
-  type PrimExpr,
-  type Range,
-} from "./expr.ts";
-import type {
-  Binding,
-  BindingBlock,
-  Expr,
-  Function,
-} from "./relax/expr.ts";
+import { type Buffer, copyExpr, type PrimExpr, type Range } from "./expr.ts";
+import type { Binding, BindingBlock, Expr, Function } from "./relax/expr.ts";
 import type { StructInfo } from "./relax/struct_info.ts";
 import type { PrimFunc } from "./tir/prim_func.ts";
 import type { BufferRegion, IterVar, MatchBufferRegion, SBlock, Stmt } from "./tir/stmt.ts";
@@ -109,7 +99,10 @@ export function rewritePrimExpr(e: PrimExpr, r: TirRewriter): PrimExpr {
       out = rebuildExpr(e, { args: mapArr(e.args, ex) });
       break;
     case "BufferLoad":
-      out = rebuildExpr(e, { buffer: r.buffer ? r.buffer(e.buffer) : e.buffer, indices: mapArr(e.indices, ex) });
+      out = rebuildExpr(e, {
+        buffer: r.buffer ? r.buffer(e.buffer) : e.buffer,
+        indices: mapArr(e.indices, ex),
+      });
       break;
     case "Ramp":
       out = rebuildExpr(e, { base: ex(e.base), stride: ex(e.stride) });
@@ -143,8 +136,14 @@ function rewriteBlock(b: SBlock, r: TirRewriter): SBlock {
     writes: mapArr(b.writes, (x) => rewriteRegion(x, r)),
     init: b.init && st(b.init),
     allocBuffers: r.buffer ? mapArr(b.allocBuffers, r.buffer) : b.allocBuffers,
-    matchBuffers: mapArr(b.matchBuffers, (m: MatchBufferRegion) =>
-      rebuild(m, { buffer: r.buffer ? r.buffer(m.buffer) : m.buffer, source: rewriteRegion(m.source, r) })),
+    matchBuffers: mapArr(
+      b.matchBuffers,
+      (m: MatchBufferRegion) =>
+        rebuild(m, {
+          buffer: r.buffer ? r.buffer(m.buffer) : m.buffer,
+          source: rewriteRegion(m.source, r),
+        }),
+    ),
     body: st(b.body),
   });
 }
@@ -172,7 +171,11 @@ export function rewriteStmt(s: Stmt, r: TirRewriter): Stmt {
       });
       break;
     case "BufferStore":
-      out = rebuild(s, { buffer: buf(s.buffer), value: ex(s.value), indices: mapArr(s.indices, ex) });
+      out = rebuild(s, {
+        buffer: buf(s.buffer),
+        value: ex(s.value),
+        indices: mapArr(s.indices, ex),
+      });
       break;
     case "SeqStmt":
       out = rebuild(s, { seq: mapArr(s.seq, st) });
@@ -240,10 +243,12 @@ export interface TirVisitor {
 export function visitStmt(s: Stmt, v: TirVisitor): void {
   rewriteStmt(s, {
     preStmt: (x) => (v.stmt?.(x) === false ? x : undefined),
-    preExpr: v.expr ? (x) => {
-      v.expr!(x);
-      return undefined;
-    } : undefined,
+    preExpr: v.expr
+      ? (x) => {
+        v.expr!(x);
+        return undefined;
+      }
+      : undefined,
   } as TirRewriter);
 }
 
@@ -342,7 +347,11 @@ export function rewriteExpr(e: Expr, r: RelaxRewriter): Expr {
       });
       break;
     case "relax.If":
-      out = rebuild(e, { cond: ex(e.cond), thenBranch: ex(e.thenBranch), elseBranch: ex(e.elseBranch) });
+      out = rebuild(e, {
+        cond: ex(e.cond),
+        thenBranch: ex(e.thenBranch),
+        elseBranch: ex(e.elseBranch),
+      });
       break;
     case "relax.SeqExpr":
       out = rebuild(e, { blocks: mapArr(e.blocks, (b) => rewriteBlockR(b, r)), body: ex(e.body) });

@@ -112,7 +112,10 @@ export function relaxFunctionPass(
 }
 
 /** Runs passes in order, as one pass named `name`. */
-export function sequential(passes: readonly Pass[], name = "Sequential"): Pass & { readonly passes: readonly Pass[] } {
+export function sequential(
+  passes: readonly Pass[],
+  name = "Sequential",
+): Pass & { readonly passes: readonly Pass[] } {
   const p = modulePass(name, (mod, ctx) => {
     let m = mod;
     for (const q of passes) m = runPass(q, m, ctx);

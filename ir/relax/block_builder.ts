@@ -15,15 +15,20 @@
  */
 
 import type { PrimExpr } from "../expr.ts";
-import { freshGlobalName, type IRModule, irModule, type BaseFunc, withFunction } from "../module.ts";
+import {
+  type BaseFunc,
+  freshGlobalName,
+  type IRModule,
+  irModule,
+  withFunction,
+} from "../module.ts";
 import type { PrimFunc } from "../tir/prim_func.ts";
-import type { Attrs } from "../tir/stmt.ts";
-import { visitPrimExpr } from "../visit.ts";
+import type { Attrs, Stmt } from "../tir/stmt.ts";
 import {
   type AnyVar,
   type Binding,
-  bindingBlock,
   type BindingBlock,
+  bindingBlock,
   dataflowBlock,
   dataflowVar,
   type Expr,
@@ -31,15 +36,20 @@ import {
   globalVar,
   isVar,
   matchCast as matchCastBinding,
+  relaxFunction,
   type RVar,
   rvar,
   seqExpr,
   tuple,
-  relaxFunction,
   varBinding,
 } from "./expr.ts";
-import type { StructInfo } from "./struct_info.ts";
-import { rewriteStructInfo } from "../visit.ts";
+import { type StructInfo, tensorSInfo } from "./struct_info.ts";
+import { rewriteStructInfo, visitPrimExpr, visitStmt } from "../visit.ts";
+import { placeholder, type Tensor as TeTensor } from "../te/tensor.ts";
+import { createPrimFunc } from "../te/create_prim_func.ts";
+import type { Var } from "../expr.ts";
+import { callTIR } from "./op/call.ts";
+import type { RCall } from "./expr.ts";
 
 /** Options of {@link BlockBuilder.function}. */
 export interface BuildFunctionOptions {
@@ -93,10 +103,16 @@ export class BlockBuilder {
     body: () => Expr,
     options: BuildFunctionOptions = {},
   ): GlobalVar {
-    if (this.#func) throw new Error(`Cannot start function "${name}" inside function "${this.#func.name}"`);
+    if (this.#func) {
+      throw new Error(`Cannot start function "${name}" inside function "${this.#func.name}"`);
+    }
     const ps = Array.isArray(params) ? params as readonly RVar[] : Object.values(params);
     for (const p of ps) {
-      if (p.kind !== "relax.Var") throw new Error(`Function "${name}": parameter "${(p as AnyVar).name}" must be a Relax Var`);
+      if (p.kind !== "relax.Var") {
+        throw new Error(
+          `Function "${name}": parameter "${(p as AnyVar).name}" must be a Relax Var`,
+        );
+      }
     }
     const frame: FunctionFrame = { name, params: ps, blocks: [], bindings: [], output: undefined };
     this.#func = frame;
@@ -107,7 +123,9 @@ export class BlockBuilder {
       const o = frame.output ?? result;
       if (o === undefined) throw new Error(`Function "${name}" returned no value`);
       if (o.kind === "relax.DataflowVar") {
-        throw new Error(`Function "${name}" returns dataflow variable "${o.name}": emit it with emitOutput`);
+        throw new Error(
+          `Function "${name}" returns dataflow variable "${o.name}": emit it with emitOutput`,
+        );
       }
       out = this.#leaf(o);
     } finally {
@@ -151,7 +169,11 @@ export class BlockBuilder {
     }
     for (const v of Array.isArray(r) ? r : [r]) {
       if (v && typeof v === "object" && "kind" in v && v.kind === "relax.DataflowVar") {
-        throw new Error(`Dataflow block returns dataflow variable "${(v as AnyVar).name}": emit it with emitOutput`);
+        throw new Error(
+          `Dataflow block returns dataflow variable "${
+            (v as AnyVar).name
+          }": emit it with emitOutput`,
+        );
       }
     }
     f.blocks.push(dataflowBlock(frame.bindings));
@@ -218,6 +240,67 @@ export class BlockBuilder {
     }
   }
 
+  /**
+   * Builds a `call_tir` of a te computation: each tensor argument becomes a `te.placeholder` of
+   * its shape (symbolic dimensions included), `fn` computes the output tensor(s), and the
+   * PrimFunc made by `te.createPrimFunc` is added to the module (private, named after
+   * `options.name`, deduplicated by name).
+   */
+  callTe(
+    fn: (...inputs: TeTensor[]) => TeTensor | readonly TeTensor[],
+    args: readonly Expr[],
+    options: { readonly name?: string } = {},
+  ): RCall {
+    const name = options.name ?? "te_func";
+    const inputs = args.map((a, i) => {
+      const s = a.structInfo;
+      if (s.kind !== "TensorStructInfo" || !s.shape || s.dtype === "void") {
+        throw new Error(
+          `callTe "${name}": argument ${i} must be a tensor of known shape and dtype`,
+        );
+      }
+      const label = a.kind === "relax.Var" || a.kind === "relax.DataflowVar" ? a.name : `x${i}`;
+      return placeholder(s.shape, s.dtype, label);
+    });
+    const out = fn(...inputs);
+    const outs: readonly TeTensor[] = Array.isArray(out)
+      ? out as readonly TeTensor[]
+      : [out as TeTensor];
+    // Variables the computation uses that no input or output shape binds travel as tir_vars.
+    const bound = new Set<Var>();
+    for (const t of [...inputs, ...outs]) {
+      for (const d of t.shape) visitPrimExpr(d, (x) => void (x.kind === "Var" && bound.add(x)));
+    }
+    const probe = createPrimFunc([...inputs, ...outs], { name });
+    const extra: Var[] = [];
+    visitStmt(probe.body, {
+      expr: (x) => {
+        if (x.kind === "Var" && !bound.has(x) && x.dtype !== "handle") {
+          if (freeIn(probe.body, x) && !extra.includes(x)) extra.push(x);
+        }
+      },
+    });
+    const f = extra.length ? createPrimFunc([...inputs, ...outs, ...extra], { name }) : probe;
+    const gv = this.addFunc({ ...f, isPrivate: true }, name);
+    const sinfo = outs.map((t) => tensorSInfo(t.shape, t.dtype));
+    return callTIR(
+      gv,
+      args.map((a) => this.#func ? this.#leaf(a) : a),
+      sinfo.length === 1 ? sinfo[0]! : sinfo,
+      extra.length ? { tirVars: extra } : {},
+    );
+  }
+
+  /** Emits {@link BlockBuilder.callTe} and returns the bound variable. */
+  emitTe(
+    fn: (...inputs: TeTensor[]) => TeTensor | readonly TeTensor[],
+    args: readonly Expr[],
+    options: { readonly name?: string; readonly varName?: string } = {},
+  ): AnyVar {
+    const call = this.callTe(fn, args, options.name === undefined ? {} : { name: options.name });
+    return this.emit(call, options.varName);
+  }
+
   /** Adds (or replaces) a function in the module under a fresh name based on `name`. */
   addFunc(func: BaseFunc, name: string): GlobalVar {
     const n = this.#mod.functions.has(name) && this.#mod.functions.get(name) !== func
@@ -234,13 +317,17 @@ export class BlockBuilder {
 
   /** Replaces the function named `name`. */
   updateFunc(name: string, func: BaseFunc): void {
-    if (!this.#mod.functions.has(name)) throw new Error(`Module has no function "${name}" to update`);
+    if (!this.#mod.functions.has(name)) {
+      throw new Error(`Module has no function "${name}" to update`);
+    }
     this.#mod = withFunction(this.#mod, name, func);
   }
 
   /** The module built so far. */
   get(): IRModule {
-    if (this.#func) throw new Error(`Cannot get the module while function "${this.#func.name}" is being built`);
+    if (this.#func) {
+      throw new Error(`Cannot get the module while function "${this.#func.name}" is being built`);
+    }
     return this.#mod;
   }
 
@@ -286,6 +373,19 @@ export function structInfoVars(s: StructInfo): PrimExpr[] {
     return e;
   });
   return out;
+}
+
+/** Whether `v` occurs in `s` without being defined there by a loop, block or let. */
+function freeIn(s: Stmt, v: Var): boolean {
+  let defined = false;
+  visitStmt(s, {
+    stmt: (x) => {
+      if (x.kind === "For" && x.loopVar === v) defined = true;
+      if (x.kind === "LetStmt" && x.var === v) defined = true;
+      if (x.kind === "SBlock" && x.iterVars.some((iv) => iv.var === v)) defined = true;
+    },
+  });
+  return !defined;
 }
 
 /** Whether `e` is a variable bound by a dataflow block. */

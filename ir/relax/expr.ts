@@ -12,8 +12,8 @@ import type { DType, TypedArray } from "../dtype.ts";
 import type { PrimExpr } from "../expr.ts";
 import type { Attrs } from "../tir/stmt.ts";
 import {
-  type FuncStructInfo,
   funcSInfo,
+  type FuncStructInfo,
   objectSInfo,
   primSInfo,
   shapeDim,
@@ -225,7 +225,9 @@ export function isVar(e: Expr): e is AnyVar {
 export function constantTensor(data: NDArray): Constant {
   const n = data.shape.reduce((a, b) => a * b, 1);
   if (data.data.length !== n) {
-    throw new Error(`Constant of shape (${data.shape.join(", ")}) needs ${n} elements, got ${data.data.length}`);
+    throw new Error(
+      `Constant of shape (${data.shape.join(", ")}) needs ${n} elements, got ${data.data.length}`,
+    );
   }
   return { kind: "relax.Constant", data, structInfo: tensorSInfo(data.shape, data.dtype) };
 }
@@ -241,7 +243,9 @@ export function tupleGetItem(t: Expr, index: number): TupleGetItem {
   let sinfo: StructInfo = objectSInfo();
   if (s.kind === "TupleStructInfo") {
     const f = s.fields[index];
-    if (!f) throw new Error(`Tuple index ${index} out of range for a tuple of ${s.fields.length} fields`);
+    if (!f) {
+      throw new Error(`Tuple index ${index} out of range for a tuple of ${s.fields.length} fields`);
+    }
     sinfo = f;
   } else if (s.kind !== "ObjectStructInfo") {
     throw new Error(`Cannot index a value of ${s.kind} as a tuple`);
@@ -311,7 +315,12 @@ export function rcall(op: Expr, args: readonly Expr[], options: CallOptions = {}
 }
 
 /** `if cond then else`; the StructInfo is given or taken from the then branch. */
-export function ifExpr(cond: Expr, thenBranch: Expr, elseBranch: Expr, structInfo?: StructInfo): If {
+export function ifExpr(
+  cond: Expr,
+  thenBranch: Expr,
+  elseBranch: Expr,
+  structInfo?: StructInfo,
+): If {
   return {
     kind: "relax.If",
     cond,

@@ -11,6 +11,7 @@ import type { PrimExprLike } from "../expr.ts";
 import { type RVar, rvar } from "./expr.ts";
 import {
   funcSInfo,
+  type FuncStructInfo,
   objectSInfo,
   type ObjectStructInfo,
   primSInfo,
@@ -22,7 +23,6 @@ import {
   type TensorStructInfo,
   tupleSInfo,
   type TupleStructInfo,
-  type FuncStructInfo,
 } from "./struct_info.ts";
 
 /** A tensor parameter `name: R.Tensor(shape, dtype)`. */
@@ -36,7 +36,11 @@ export function param(name: string, sinfo: StructInfo): RVar {
 }
 
 /** `R.Tensor(shape, dtype)` (shape `undefined` for unknown; then `ndim` may be given). */
-export function Tensor(shape: readonly PrimExprLike[] | undefined, dtype: DType = "void", ndim?: number): TensorStructInfo {
+export function Tensor(
+  shape: readonly PrimExprLike[] | undefined,
+  dtype: DType = "void",
+  ndim?: number,
+): TensorStructInfo {
   return tensorSInfo(shape, dtype, ndim);
 }
 
@@ -61,6 +65,10 @@ export function Object(): ObjectStructInfo {
 }
 
 /** `R.Callable(params, ret)` */
-export function Callable(params: readonly StructInfo[] | undefined, ret: StructInfo, purity = true): FuncStructInfo {
+export function Callable(
+  params: readonly StructInfo[] | undefined,
+  ret: StructInfo,
+  purity = true,
+): FuncStructInfo {
   return funcSInfo(params, ret, purity);
 }

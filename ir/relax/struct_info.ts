@@ -73,7 +73,10 @@ export function primSInfo(dtype: DType, value?: PrimExprLike): PrimStructInfo {
 }
 
 /** `R.Shape([...])` with known values, or `R.Shape(ndim=k)`. */
-export function shapeSInfo(values: readonly PrimExprLike[] | undefined, ndim?: number): ShapeStructInfo {
+export function shapeSInfo(
+  values: readonly PrimExprLike[] | undefined,
+  ndim?: number,
+): ShapeStructInfo {
   if (values === undefined) return { kind: "ShapeStructInfo", values: undefined, ndim: ndim ?? -1 };
   const vs = values.map(shapeDim);
   return { kind: "ShapeStructInfo", values: vs, ndim: vs.length };
@@ -89,7 +92,9 @@ export function tensorSInfo(
   ndim?: number,
 ): TensorStructInfo {
   const t = parseDType(dtype);
-  if (shape === undefined) return { kind: "TensorStructInfo", shape: undefined, ndim: ndim ?? -1, dtype: t };
+  if (shape === undefined) {
+    return { kind: "TensorStructInfo", shape: undefined, ndim: ndim ?? -1, dtype: t };
+  }
   const s = shape.map((d) => shapeDim(d));
   if (ndim !== undefined && ndim !== s.length) {
     throw new Error(`R.Tensor: shape has ${s.length} dimensions but ndim is ${ndim}`);
@@ -100,7 +105,9 @@ export function tensorSInfo(
 /** A shape dimension as an int64 PrimExpr. */
 export function shapeDim(d: PrimExprLike): PrimExpr {
   if (typeof d === "number") {
-    if (!Number.isInteger(d) || d < 0) throw new Error(`Shape dimension must be a non-negative integer, got ${d}`);
+    if (!Number.isInteger(d) || d < 0) {
+      throw new Error(`Shape dimension must be a non-negative integer, got ${d}`);
+    }
     return intImm(d, "int64");
   }
   const e = toExpr(d);

@@ -76,7 +76,9 @@ export function primFuncRaw(
   options: PrimFuncOptions = {},
 ): PrimFunc {
   for (const [h] of bufferMap) {
-    if (!params.includes(h)) throw new Error(`Buffer map names "${h.name}", which is not a parameter`);
+    if (!params.includes(h)) {
+      throw new Error(`Buffer map names "${h.name}", which is not a parameter`);
+    }
   }
   return {
     kind: "PrimFunc",

@@ -6,15 +6,15 @@
 
 import { type DType, elementDType, isBool, isInt } from "../dtype.ts";
 import {
+  boolImm,
   type Buffer,
+  constant,
   type PrimExpr,
   type PrimExprLike,
   type Range,
   range,
   toExpr,
   type Var,
-  boolImm,
-  constant,
 } from "../expr.ts";
 
 /** An attribute value attached to loops, blocks, functions and Relax calls (`null` is `None`). */
@@ -247,7 +247,11 @@ export function forLoop(
 }
 
 /** A block iteration variable. */
-export function iterVar(v: Var, dom: Range | PrimExprLike, iterKind: IterKind = "spatial"): IterVar {
+export function iterVar(
+  v: Var,
+  dom: Range | PrimExprLike,
+  iterKind: IterKind = "spatial",
+): IterVar {
   const d = typeof dom === "object" && "kind" in dom && dom.kind === "Range"
     ? dom
     : range(toExpr(0, v), toExpr(dom as PrimExprLike, v));
@@ -312,7 +316,9 @@ export function sblockRealize(
   }
   const vals = iterValues.map((v, i) => toExpr(v, block.iterVars[i]!.var));
   const p = toExpr(predicate);
-  if (!isBool(p.dtype)) throw new Error(`Block "${block.name}" predicate must be bool, got ${p.dtype}`);
+  if (!isBool(p.dtype)) {
+    throw new Error(`Block "${block.name}" predicate must be bool, got ${p.dtype}`);
+  }
   return { kind: "SBlockRealize", iterValues: vals, predicate: p, block };
 }
 
@@ -329,7 +335,9 @@ export function bufferStore(
   }
   const idx = indices.map((i) => toExpr(i));
   for (const i of idx) checkInt(`Buffer "${buffer.name}" index`, i);
-  const v = typeof value === "object" ? value : constant(value, elementDType(buffer.dtype) as DType);
+  const v = typeof value === "object"
+    ? value
+    : constant(value, elementDType(buffer.dtype) as DType);
   if (elementDType(v.dtype) !== elementDType(buffer.dtype)) {
     throw new Error(`Cannot store ${v.dtype} into buffer "${buffer.name}" of ${buffer.dtype}`);
   }

@@ -14,7 +14,19 @@ import {
 } from "../../ir/dtype.ts";
 
 Deno.test("parseDType accepts scalars, vectors, handle and void", () => {
-  for (const s of ["bool", "int8", "int64", "uint32", "float16", "float64", "float32x4", "handle", "void"]) {
+  for (
+    const s of [
+      "bool",
+      "int8",
+      "int64",
+      "uint32",
+      "float16",
+      "float64",
+      "float32x4",
+      "handle",
+      "void",
+    ]
+  ) {
     assert.equal(parseDType(s), s);
   }
 });
@@ -37,7 +49,9 @@ Deno.test("dtype properties", () => {
   assert.equal(dtypeCode("int8"), "int");
   assert.deepEqual(intRange("int8"), { min: -128n, max: 127n });
   assert.deepEqual(intRange("uint16"), { min: 0n, max: 65535n });
-  assert.throws(() => intRange("float32"), { message: 'intRange: "float32" is not an integer type' });
+  assert.throws(() => intRange("float32"), {
+    message: 'intRange: "float32" is not an integer type',
+  });
   assert.throws(() => withLanes("handle", 4), { message: 'Cannot vectorize dtype "handle"' });
 });
 

@@ -94,9 +94,15 @@ Deno.test("numbers adopt the other operand's dtype; narrow ints widen", () => {
 Deno.test("mixing int and float without a cast is an error", () => {
   const i = primVar("i");
   const f = primVar("f", "float32");
-  assert.throws(() => i.add(f), { message: "Cannot add int32 and float32: insert an explicit cast" });
-  assert.throws(() => i.mul(f), { message: "Cannot multiply int32 and float32: insert an explicit cast" });
-  assert.throws(() => i.lt(f), { message: "Cannot compare int32 and float32: insert an explicit cast" });
+  assert.throws(() => i.add(f), {
+    message: "Cannot add int32 and float32: insert an explicit cast",
+  });
+  assert.throws(() => i.mul(f), {
+    message: "Cannot multiply int32 and float32: insert an explicit cast",
+  });
+  assert.throws(() => i.lt(f), {
+    message: "Cannot compare int32 and float32: insert an explicit cast",
+  });
   assert.throws(() => i.add(1.5), {
     message: "Cannot combine int32 with the non-integer 1.5: insert an explicit cast",
   });
@@ -107,10 +113,16 @@ Deno.test("mixing int and float without a cast is an error", () => {
 });
 
 Deno.test("constant constructors validate their values", () => {
-  assert.throws(() => intImm(1.5), { message: "Cannot make an int32 constant from 1.5: not an integer" });
-  assert.throws(() => intImm(1, "float32"), { message: "Cannot make an integer constant of dtype float32" });
+  assert.throws(() => intImm(1.5), {
+    message: "Cannot make an int32 constant from 1.5: not an integer",
+  });
+  assert.throws(() => intImm(1, "float32"), {
+    message: "Cannot make an integer constant of dtype float32",
+  });
   assert.throws(() => intImm(2, "bool"), { message: "Cannot make a bool constant from 2" });
-  assert.throws(() => floatImm(1, "int32"), { message: "Cannot make a float constant of dtype int32" });
+  assert.throws(() => floatImm(1, "int32"), {
+    message: "Cannot make a float constant of dtype int32",
+  });
   assert.equal(constant(true, "bool").value, 1);
   assert.equal(constant(2, "float32").kind, "FloatImm");
 });
@@ -120,13 +132,17 @@ Deno.test("select, cast, let, not and intrinsics check their operands", () => {
   const f = primVar("f", "float32");
   assert.throws(() => select(i, f, f), { message: "Select condition must be bool, got int32" });
   assert.equal(select(i.lt(1), f, 0).dtype, "float32");
-  assert.throws(() => castExpr("float32x4", i), { message: "Cannot cast int32 to float32x4: lane counts differ" });
+  assert.throws(() => castExpr("float32x4", i), {
+    message: "Cannot cast int32 to float32x4: lane counts differ",
+  });
   assert.throws(() => letExpr(primVar("v"), f, i), {
     message: 'Cannot bind float32 value to int32 variable "v"',
   });
   assert.throws(() => notExpr(i), { message: "Cannot negate int32 logically: expected bool" });
   assert.throws(() => callIntrin("tir.nope", [f]), { message: 'Unknown intrinsic "tir.nope"' });
-  assert.throws(() => callIntrin("tir.exp", [f, f]), { message: 'Intrinsic "tir.exp" takes 1 arguments, got 2' });
+  assert.throws(() => callIntrin("tir.exp", [f, f]), {
+    message: 'Intrinsic "tir.exp" takes 1 arguments, got 2',
+  });
   assert.throws(() => callIntrin("tir.exp", [i]), {
     message: 'Intrinsic "tir.exp" expects a float argument, got int32',
   });
@@ -145,7 +161,9 @@ Deno.test("buffers check index counts and shapes", () => {
   const A = declBuffer([4, 8], "float32", "A");
   const i = primVar("i");
   assert.equal(bufferLoad(A, [i, 0]).dtype, "float32");
-  assert.throws(() => bufferLoad(A, [i]), { message: 'Buffer "A" has 2 dimensions, got 1 indices' });
+  assert.throws(() => bufferLoad(A, [i]), {
+    message: 'Buffer "A" has 2 dimensions, got 1 indices',
+  });
   assert.throws(() => bufferLoad(A, [i, primVar("f", "float32")]), {
     message: 'Buffer "A" index must be an integer, got float32',
   });

@@ -34,7 +34,13 @@ Deno.test("modules are functional: updates return new modules", () => {
 
 Deno.test("module errors name the problem", () => {
   const f = primFunc([], evaluate(0));
-  assert.throws(() => irModule([["f", f], ["f", f]]), { message: 'Module already has a function named "f"' });
-  assert.throws(() => irModule({ "1x": f }), { message: 'Invalid global function name "1x": expected an identifier' });
-  assert.throws(() => getFunction(irModule({ f }), "main"), { message: 'Module has no function "main" (it has: f)' });
+  assert.throws(() => irModule([["f", f], ["f", f]]), {
+    message: 'Module already has a function named "f"',
+  });
+  assert.throws(() => irModule({ "1x": f }), {
+    message: 'Invalid global function name "1x": expected an identifier',
+  });
+  assert.throws(() => getFunction(irModule({ f }), "main"), {
+    message: 'Module has no function "main" (it has: f)',
+  });
 });

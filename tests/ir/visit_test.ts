@@ -1,6 +1,15 @@
 import assert from "node:assert/strict";
 import { bufferLoad, declBuffer, intImm, type PrimExpr, primVar, range } from "../../ir/expr.ts";
-import { opRef, rcall, relaxFunction, rvar, seqExpr, bindingBlock, varBinding, shapeExpr } from "../../ir/relax/expr.ts";
+import {
+  bindingBlock,
+  opRef,
+  rcall,
+  relaxFunction,
+  rvar,
+  seqExpr,
+  shapeExpr,
+  varBinding,
+} from "../../ir/relax/expr.ts";
 import { tensorSInfo } from "../../ir/relax/struct_info.ts";
 import { bufferStore, forLoop } from "../../ir/tir/stmt.ts";
 import {

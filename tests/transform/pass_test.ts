@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { irModule, withFunction } from "../../ir/module.ts";
 import { primFunc } from "../../ir/tir/prim_func.ts";
 import { evaluate } from "../../ir/tir/stmt.ts";
-import { modulePass, PassContext, primFuncPass, runPass, sequential } from "../../transform/pass.ts";
+import {
+  modulePass,
+  PassContext,
+  primFuncPass,
+  runPass,
+  sequential,
+} from "../../transform/pass.ts";
 
 const base = irModule({ f: primFunc([], evaluate(0)) });
 const addG = modulePass("AddG", (m) => withFunction(m, "g", primFunc([], evaluate(1))));
@@ -19,12 +25,23 @@ Deno.test("disabled passes are skipped and instruments see each pass", () => {
   const seen: string[] = [];
   const ctx = new PassContext({
     disabled: ["AddG"],
-    instruments: [{ name: "log", before: (p) => void seen.push("before " + p.name), after: (p) => void seen.push("after " + p.name) }],
+    instruments: [{
+      name: "log",
+      before: (p) => void seen.push("before " + p.name),
+      after: (p) => void seen.push("after " + p.name),
+    }],
   });
   const out = runPass(sequential([identity, addG], "Pipeline"), base, ctx);
   assert.equal(out, base);
-  assert.deepEqual(seen, ["before Pipeline", "before Identity", "after Identity", "after Pipeline"]);
-  const skip = new PassContext({ instruments: [{ name: "skip", shouldRun: (p) => p.name !== "Identity" }] });
+  assert.deepEqual(seen, [
+    "before Pipeline",
+    "before Identity",
+    "after Identity",
+    "after Pipeline",
+  ]);
+  const skip = new PassContext({
+    instruments: [{ name: "skip", shouldRun: (p) => p.name !== "Identity" }],
+  });
   assert.equal(runPass(addG, base, skip).functions.size, 2);
 });
 

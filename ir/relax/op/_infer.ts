@@ -8,11 +8,16 @@ import type { DType } from "../../dtype.ts";
 import { intImm, isPrimExpr, type PrimExpr, sub } from "../../expr.ts";
 import type { AttrValue } from "../../tir/stmt.ts";
 import type { Expr } from "../expr.ts";
-import { type TensorStructInfo, tensorSInfo } from "../struct_info.ts";
-import { fmtShape, shortName, fmtDim, fmtSInfo } from "./registry.ts";
+import { tensorSInfo, type TensorStructInfo } from "../struct_info.ts";
+import { fmtDim, fmtShape, fmtSInfo, shortName } from "./registry.ts";
 
 /** The TensorStructInfo of argument `index` of `op`; throws naming the argument otherwise. */
-export function tensorArg(op: string, args: readonly Expr[], index: number, argName: string): TensorStructInfo {
+export function tensorArg(
+  op: string,
+  args: readonly Expr[],
+  index: number,
+  argName: string,
+): TensorStructInfo {
   const a = args[index];
   if (!a) throw new Error(`${shortName(op)}: missing argument "${argName}"`);
   const s = a.structInfo;
@@ -70,7 +75,11 @@ export function broadcastShapes(
     else if (dimValue(y) === 1) out.push(x);
     else if (dimEqual(x, y)) out.push(x);
     else if (dimDiffers(x, y)) {
-      throw new Error(`${shortName(op)}: cannot broadcast ${fmtShape(a)} with ${fmtShape(b)}: ${x.kind === "IntImm" ? x.value : fmtDim(x)} != ${y.kind === "IntImm" ? y.value : fmtDim(y)}`);
+      throw new Error(
+        `${shortName(op)}: cannot broadcast ${fmtShape(a)} with ${fmtShape(b)}: ${
+          x.kind === "IntImm" ? x.value : fmtDim(x)
+        } != ${y.kind === "IntImm" ? y.value : fmtDim(y)}`,
+      );
     } else return undefined;
   }
   return out;
@@ -99,11 +108,17 @@ export function intAttr(op: string, name: string, v: AttrValue | undefined): num
 }
 
 /** Reads an optional list of integers (`undefined`/`null`-like empty means "none"). */
-export function intListAttr(op: string, name: string, v: AttrValue | undefined): number[] | undefined {
+export function intListAttr(
+  op: string,
+  name: string,
+  v: AttrValue | undefined,
+): number[] | undefined {
   if (v === undefined || (typeof v === "string" && v === "")) return undefined;
   if (typeof v === "number") return [intAttr(op, name, v)];
   if (Array.isArray(v)) return v.map((x) => intAttr(op, name, x));
-  throw new Error(`${shortName(op)}: attribute "${name}" must be a list of integers, got ${fmtAttr(v)}`);
+  throw new Error(
+    `${shortName(op)}: attribute "${name}" must be a list of integers, got ${fmtAttr(v)}`,
+  );
 }
 
 /** Formats an attribute value for messages. */

@@ -17,7 +17,9 @@ function outSInfo(op: string, sinfoArgs: readonly StructInfo[]): StructInfo {
   if (!s) throw new Error(`${op}: missing out_sinfo`);
   const parts = s.kind === "TupleStructInfo" ? s.fields : [s];
   for (const p of parts) {
-    if (p.kind !== "TensorStructInfo") throw new Error(`${op}: out_sinfo must be tensors, got ${fmtSInfo(p)}`);
+    if (p.kind !== "TensorStructInfo") {
+      throw new Error(`${op}: out_sinfo must be tensors, got ${fmtSInfo(p)}`);
+    }
   }
   return s;
 }
@@ -36,9 +38,13 @@ registerOp({
   pattern: "opaque",
   infer: (args, _attrs, sinfoArgs) => {
     const f = args[0];
-    if (!f || f.kind !== "GlobalVar") throw new Error("call_tir: the callee must be a module function (GlobalVar)");
+    if (!f || f.kind !== "GlobalVar") {
+      throw new Error("call_tir: the callee must be a module function (GlobalVar)");
+    }
     checkTupleArg("call_tir", args[1]);
-    if (args[2] && args[2].structInfo.kind !== "ShapeStructInfo") throw new Error("call_tir: tir_vars must be a shape");
+    if (args[2] && args[2].structInfo.kind !== "ShapeStructInfo") {
+      throw new Error("call_tir: tir_vars must be a shape");
+    }
     return outSInfo("call_tir", sinfoArgs);
   },
 });
@@ -51,7 +57,9 @@ registerOp({
   pattern: "opaque",
   infer: (args, _attrs, sinfoArgs) => {
     const f = args[0];
-    if (!f || f.kind !== "relax.ExternFunc") throw new Error("call_dps_packed: the callee must be a registered function name");
+    if (!f || f.kind !== "relax.ExternFunc") {
+      throw new Error("call_dps_packed: the callee must be a registered function name");
+    }
     checkTupleArg("call_dps_packed", args[1]);
     return outSInfo("call_dps_packed", sinfoArgs);
   },
@@ -73,7 +81,9 @@ export function callTIR(
   outSInfo: StructInfo | readonly StructInfo[],
   options: CallTIROptions = {},
 ): RCall {
-  const out = Array.isArray(outSInfo) ? tupleSInfo(outSInfo as readonly StructInfo[]) : outSInfo as StructInfo;
+  const out = Array.isArray(outSInfo)
+    ? tupleSInfo(outSInfo as readonly StructInfo[])
+    : outSInfo as StructInfo;
   const a: Expr[] = [func, tuple(args)];
   if (options.tirVars) a.push(shapeExpr(options.tirVars));
   return makeOpCall("relax.call_tir", a, {}, [out]);
@@ -85,7 +95,9 @@ export function callDPSPacked(
   args: readonly Expr[],
   outSInfo: StructInfo | readonly StructInfo[],
 ): RCall {
-  const out = Array.isArray(outSInfo) ? tupleSInfo(outSInfo as readonly StructInfo[]) : outSInfo as StructInfo;
+  const out = Array.isArray(outSInfo)
+    ? tupleSInfo(outSInfo as readonly StructInfo[])
+    : outSInfo as StructInfo;
   return makeOpCall("relax.call_dps_packed", [externFunc(name), tuple(args)], {}, [out]);
 }
 
@@ -93,7 +105,11 @@ export function callDPSPacked(
  * Calls registered function `name`, which returns a value of `sinfo` (`R.Object` by default).
  * This is a direct call of an ExternFunc, as TVM's `R.call_packed` is.
  */
-export function callPacked(name: string, args: readonly Expr[], sinfo: StructInfo = objectSInfo()): RCall {
+export function callPacked(
+  name: string,
+  args: readonly Expr[],
+  sinfo: StructInfo = objectSInfo(),
+): RCall {
   return {
     kind: "relax.Call",
     op: externFunc(name),

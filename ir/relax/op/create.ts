@@ -9,7 +9,7 @@ import { type DType, isBool, parseDType } from "../../dtype.ts";
 import { add, cast, constant, floordiv, type PrimExpr, sub } from "../../expr.ts";
 import type { Attrs } from "../../tir/stmt.ts";
 import { type Expr, primValue, type RCall, shapeExpr } from "../expr.ts";
-import { type StructInfo, type TensorStructInfo, tensorSInfo } from "../struct_info.ts";
+import { type StructInfo, tensorSInfo, type TensorStructInfo } from "../struct_info.ts";
 import { broadcastShapes, commonDType, tensorArg } from "./_infer.ts";
 import { makeOpCall, type OpPattern, registerOp, shortName } from "./registry.ts";
 
@@ -21,12 +21,21 @@ function reg(
   infer: (args: readonly Expr[], attrs: Attrs, op: string) => StructInfo,
 ): void {
   const full = `relax.${name}`;
-  registerOp({ name: full, args, optionalArgs: 0, attrs, pattern, infer: (a, at) => infer(a, at, full) });
+  registerOp({
+    name: full,
+    args,
+    optionalArgs: 0,
+    attrs,
+    pattern,
+    infer: (a, at) => infer(a, at, full),
+  });
 }
 
 function shapeOf(op: string, e: Expr | undefined): readonly PrimExpr[] | undefined {
   const s = e?.structInfo;
-  if (!s || s.kind !== "ShapeStructInfo") throw new Error(`${shortName(op)}: argument "shape" must be a shape (R.shape)`);
+  if (!s || s.kind !== "ShapeStructInfo") {
+    throw new Error(`${shortName(op)}: argument "shape" must be a shape (R.shape)`);
+  }
   return s.values;
 }
 
@@ -50,7 +59,9 @@ for (const n of ["zeros", "ones"]) {
 }
 reg("full", ["shape", "fill_value"], { dtype: null }, "elemwise", (args, attrs, op) => {
   const s = shapeOf(op, args[0]);
-  const t = attrs.dtype === null ? scalarArg(op, args[1], "fill_value") : parseDType(String(attrs.dtype));
+  const t = attrs.dtype === null
+    ? scalarArg(op, args[1], "fill_value")
+    : parseDType(String(attrs.dtype));
   return s ? tensorSInfo(s, t) : tensorSInfo(undefined, t, -1);
 });
 for (const n of ["zeros_like", "ones_like"]) {
@@ -68,7 +79,11 @@ reg("arange", ["start", "end", "step"], { dtype: "int64" }, "injective", (args, 
   const t = parseDType(String(attrs.dtype));
   const vals = args.map((a, i) => {
     const s = a.structInfo;
-    if (s.kind !== "PrimStructInfo") throw new Error(`arange: argument "${["start", "end", "step"][i]}" must be a scalar (R.prim_value)`);
+    if (s.kind !== "PrimStructInfo") {
+      throw new Error(
+        `arange: argument "${["start", "end", "step"][i]}" must be a scalar (R.prim_value)`,
+      );
+    }
     return s.value;
   });
   const [b, e, st] = vals;
@@ -84,7 +99,9 @@ reg("arange", ["start", "end", "step"], { dtype: "int64" }, "injective", (args, 
 for (const n of ["tril", "triu"]) {
   reg(n, ["x", "k"], {}, "injective", (args, _a, op) => {
     const x = tensorArg(op, args, 0, "x");
-    if (x.ndim >= 0 && x.ndim < 2) throw new Error(`${n}: expected a tensor of rank >= 2, got rank ${x.ndim}`);
+    if (x.ndim >= 0 && x.ndim < 2) {
+      throw new Error(`${n}: expected a tensor of rank >= 2, got rank ${x.ndim}`);
+    }
     scalarArg(op, args[1], "k");
     return keep(x, x.dtype);
   });
@@ -94,7 +111,9 @@ reg("where", ["condition", "x1", "x2"], {}, "broadcast", (args, _a, op) => {
   const c = tensorArg(op, args, 0, "condition");
   const a = tensorArg(op, args, 1, "x1");
   const b = tensorArg(op, args, 2, "x2");
-  if (c.dtype !== "void" && !isBool(c.dtype)) throw new Error(`where: condition must be bool, got ${c.dtype}`);
+  if (c.dtype !== "void" && !isBool(c.dtype)) {
+    throw new Error(`where: condition must be bool, got ${c.dtype}`);
+  }
   const t = commonDType(op, a, b);
   if (c.shape && a.shape && b.shape) {
     const ab = broadcastShapes(op, a.shape, b.shape);
@@ -108,31 +127,43 @@ reg("astype", ["x"], { dtype: "float32" }, "elemwise", (args, attrs, op) => {
   return keep(tensorArg(op, args, 0, "x"), parseDType(String(attrs.dtype)));
 });
 
-reg("image.resize2d", ["data", "size"], {
-  roi: [0, 0, 0, 0],
-  layout: "NCHW",
-  method: "linear",
-  coordinate_transformation_mode: "half_pixel",
-  rounding_method: "round",
-  cubic_alpha: -0.5,
-  cubic_exclude: 0,
-  extrapolation_value: 0,
-  out_dtype: "void",
-}, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "data");
-  const size = shapeOf(op, args[1]);
-  const method = String(attrs.method);
-  if (!["nearest_neighbor", "linear", "cubic"].includes(method)) {
-    throw new Error(`image.resize2d: method must be "nearest_neighbor", "linear" or "cubic", got "${method}"`);
-  }
-  if (size && size.length !== 2) throw new Error(`image.resize2d: size must have 2 values, got ${size.length}`);
-  const layout = String(attrs.layout);
-  const t = attrs.out_dtype === "void" ? x.dtype : parseDType(String(attrs.out_dtype));
-  if (!x.shape || !size) return tensorSInfo(undefined, t, 4);
-  const h = layout.indexOf("H"), w = layout.indexOf("W");
-  if (h < 0 || w < 0) throw new Error(`image.resize2d: layout "${layout}" has no H and W axes`);
-  return tensorSInfo(x.shape.map((d, i) => (i === h ? size[0]! : i === w ? size[1]! : d)), t);
-});
+reg(
+  "image.resize2d",
+  ["data", "size"],
+  {
+    roi: [0, 0, 0, 0],
+    layout: "NCHW",
+    method: "linear",
+    coordinate_transformation_mode: "half_pixel",
+    rounding_method: "round",
+    cubic_alpha: -0.5,
+    cubic_exclude: 0,
+    extrapolation_value: 0,
+    out_dtype: "void",
+  },
+  "injective",
+  (args, attrs, op) => {
+    const x = tensorArg(op, args, 0, "data");
+    const size = shapeOf(op, args[1]);
+    const method = String(attrs.method);
+    if (!["nearest_neighbor", "linear", "cubic"].includes(method)) {
+      throw new Error(
+        `image.resize2d: method must be "nearest_neighbor", "linear" or "cubic", got "${method}"`,
+      );
+    }
+    if (size && size.length !== 2) {
+      throw new Error(
+        `image.resize2d: size must have 2 values, got ${size.length}`,
+      );
+    }
+    const layout = String(attrs.layout);
+    const t = attrs.out_dtype === "void" ? x.dtype : parseDType(String(attrs.out_dtype));
+    if (!x.shape || !size) return tensorSInfo(undefined, t, 4);
+    const h = layout.indexOf("H"), w = layout.indexOf("W");
+    if (h < 0 || w < 0) throw new Error(`image.resize2d: layout "${layout}" has no H and W axes`);
+    return tensorSInfo(x.shape.map((d, i) => (i === h ? size[0]! : i === w ? size[1]! : d)), t);
+  },
+);
 
 /** A tensor of zeros. */
 export function zeros(shape: readonly (PrimExpr | number)[], dtype: DType = "float32"): RCall {
@@ -145,7 +176,11 @@ export function ones(shape: readonly (PrimExpr | number)[], dtype: DType = "floa
 }
 
 /** A tensor filled with `value`. */
-export function full(shape: readonly (PrimExpr | number)[], value: number, dtype: DType = "float32"): RCall {
+export function full(
+  shape: readonly (PrimExpr | number)[],
+  value: number,
+  dtype: DType = "float32",
+): RCall {
   return makeOpCall("relax.full", [shapeExpr(shape), primValue(constant(value, dtype))], { dtype });
 }
 
@@ -163,11 +198,18 @@ export function onesLike(x: Expr, dtype?: DType): RCall {
 export function fullLike(x: Expr, value: number, dtype?: DType): RCall {
   const xs = x.structInfo;
   const t = dtype ?? (xs.kind === "TensorStructInfo" && xs.dtype !== "void" ? xs.dtype : "float32");
-  return makeOpCall("relax.full_like", [x, primValue(constant(value, t))], { dtype: dtype ?? null });
+  return makeOpCall("relax.full_like", [x, primValue(constant(value, t))], {
+    dtype: dtype ?? null,
+  });
 }
 
 /** `[start, end)` by `step`. */
-export function arange(start: number | PrimExpr, end: number | PrimExpr, step: number | PrimExpr = 1, dtype: DType = "int64"): RCall {
+export function arange(
+  start: number | PrimExpr,
+  end: number | PrimExpr,
+  step: number | PrimExpr = 1,
+  dtype: DType = "int64",
+): RCall {
   const pv = (v: number | PrimExpr) => primValue(typeof v === "number" ? constant(v, "int64") : v);
   return makeOpCall("relax.arange", [pv(start), pv(end), pv(step)], { dtype });
 }
@@ -203,7 +245,11 @@ export interface Resize2dOptions {
 }
 
 /** Resizes the spatial axes to `size` (height, width). */
-export function resize2d(data: Expr, size: readonly (PrimExpr | number)[], options: Resize2dOptions = {}): RCall {
+export function resize2d(
+  data: Expr,
+  size: readonly (PrimExpr | number)[],
+  options: Resize2dOptions = {},
+): RCall {
   return makeOpCall("relax.image.resize2d", [data, shapeExpr(size)], {
     roi: [0, 0, 0, 0],
     layout: options.layout ?? "NCHW",

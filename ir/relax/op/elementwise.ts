@@ -33,7 +33,18 @@ function registerBinary(name: string, kind: Kind): void {
   });
 }
 
-for (const n of ["add", "subtract", "multiply", "divide", "floor_divide", "power", "maximum", "minimum"]) {
+for (
+  const n of [
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "floor_divide",
+    "power",
+    "maximum",
+    "minimum",
+  ]
+) {
   registerBinary(n, "arith");
 }
 for (const n of ["equal", "not_equal", "less", "less_equal", "greater", "greater_equal"]) {
@@ -61,7 +72,9 @@ function registerUnary(name: string, kind: UnaryKind, extraArgs: readonly string
       }
       for (let i = 1; i < args.length; i++) {
         if (args[i]!.structInfo.kind !== "PrimStructInfo") {
-          throw new Error(`${shortName(full)}: argument "${extraArgs[i - 1]}" must be a scalar (R.prim_value)`);
+          throw new Error(
+            `${shortName(full)}: argument "${extraArgs[i - 1]}" must be a scalar (R.prim_value)`,
+          );
         }
       }
       return a.shape ? tensorSInfo(a.shape, a.dtype) : tensorSInfo(undefined, a.dtype, a.ndim);
@@ -69,8 +82,12 @@ function registerUnary(name: string, kind: UnaryKind, extraArgs: readonly string
   });
 }
 
-for (const n of ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "erf", "sin", "cos"]) registerUnary(n, "float");
-for (const n of ["negative", "abs", "floor", "ceil", "round", "square"]) registerUnary(n, "numeric");
+for (const n of ["exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "erf", "sin", "cos"]) {
+  registerUnary(n, "float");
+}
+for (const n of ["negative", "abs", "floor", "ceil", "round", "square"]) {
+  registerUnary(n, "numeric");
+}
 registerUnary("logical_not", "bool");
 registerUnary("clip", "numeric", ["min", "max"]);
 

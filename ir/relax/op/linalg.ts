@@ -10,8 +10,16 @@ import { type PrimExpr, toExpr } from "../../expr.ts";
 import type { AttrValue } from "../../tir/stmt.ts";
 import type { Expr, RCall } from "../expr.ts";
 import { type StructInfo, tensorSInfo } from "../struct_info.ts";
-import { broadcastShapes, commonDType, dimDiffers, intAttr, intListAttr, normAxis, tensorArg } from "./_infer.ts";
-import { fmtShape, makeOpCall, registerOp, shortName, fmtDim } from "./registry.ts";
+import {
+  broadcastShapes,
+  commonDType,
+  dimDiffers,
+  intAttr,
+  intListAttr,
+  normAxis,
+  tensorArg,
+} from "./_infer.ts";
+import { fmtDim, fmtShape, makeOpCall, registerOp, shortName } from "./registry.ts";
 import { add } from "./elementwise.ts";
 import { permuteDims } from "./manipulate.ts";
 
@@ -27,19 +35,33 @@ registerOp({
     const b = tensorArg(op, args, 1, "x2");
     const od = attrs.out_dtype as DType;
     const dtype = od !== "void" ? od : commonDType(op, a, b);
-    if (a.ndim === 0 || b.ndim === 0) throw new Error(`matmul: operands must have at least one dimension`);
+    if (a.ndim === 0 || b.ndim === 0) {
+      throw new Error(`matmul: operands must have at least one dimension`);
+    }
     if (!a.shape || !b.shape) {
-      const nd = a.ndim < 0 || b.ndim < 0 ? -1 : Math.max(a.ndim, b.ndim) - (a.ndim === 1 ? 1 : 0) - (b.ndim === 1 ? 1 : 0);
+      const nd = a.ndim < 0 || b.ndim < 0
+        ? -1
+        : Math.max(a.ndim, b.ndim) - (a.ndim === 1 ? 1 : 0) - (b.ndim === 1 ? 1 : 0);
       return tensorSInfo(undefined, dtype, nd);
     }
     const x = a.shape.length === 1 ? [toExpr(1, a.shape[0]), a.shape[0]!] : a.shape;
     const y = b.shape.length === 1 ? [b.shape[0]!, toExpr(1, b.shape[0])] : b.shape;
     const k1 = x[x.length - 1]!, k2 = y[y.length - 2]!;
     if (dimDiffers(k1, k2)) {
-      throw new Error(`matmul: cannot contract ${fmtShape(a.shape)} with ${fmtShape(b.shape)}: ${fmtDim(k1)} != ${fmtDim(k2)}`);
+      throw new Error(
+        `matmul: cannot contract ${fmtShape(a.shape)} with ${fmtShape(b.shape)}: ${fmtDim(k1)} != ${
+          fmtDim(k2)
+        }`,
+      );
     }
     const batch = broadcastShapes(op, x.slice(0, -2), y.slice(0, -2));
-    if (!batch) return tensorSInfo(undefined, dtype, Math.max(x.length, y.length) - (a.ndim === 1 ? 1 : 0) - (b.ndim === 1 ? 1 : 0));
+    if (!batch) {
+      return tensorSInfo(
+        undefined,
+        dtype,
+        Math.max(x.length, y.length) - (a.ndim === 1 ? 1 : 0) - (b.ndim === 1 ? 1 : 0),
+      );
+    }
     const out: PrimExpr[] = [...batch];
     if (a.shape.length !== 1) out.push(x[x.length - 2]!);
     if (b.shape.length !== 1) out.push(y[y.length - 1]!);
@@ -60,15 +82,26 @@ export function linear(x: Expr, weight: Expr, bias?: Expr): RCall {
   return bias ? add(y, bias) : y;
 }
 
-function reduceAxes(op: string, attrs: { readonly [k: string]: AttrValue }, ndim: number): number[] {
+function reduceAxes(
+  op: string,
+  attrs: { readonly [k: string]: AttrValue },
+  ndim: number,
+): number[] {
   const ax = intListAttr(op, "axis", attrs.axis === null ? undefined : attrs.axis);
   if (!ax) return [...Array(ndim).keys()];
   const norm = ax.map((a) => normAxis(op, a, ndim));
-  if (new Set(norm).size !== norm.length) throw new Error(`${shortName(op)}: axis ${JSON.stringify(ax)} repeats an axis`);
+  if (new Set(norm).size !== norm.length) {
+    throw new Error(`${shortName(op)}: axis ${JSON.stringify(ax)} repeats an axis`);
+  }
   return norm;
 }
 
-function reducedSInfo(op: string, args: readonly Expr[], attrs: { readonly [k: string]: AttrValue }, dtype?: DType): StructInfo {
+function reducedSInfo(
+  op: string,
+  args: readonly Expr[],
+  attrs: { readonly [k: string]: AttrValue },
+  dtype?: DType,
+): StructInfo {
   const x = tensorArg(op, args, 0, "x");
   const keep = attrs.keepdims === true;
   const t = dtype ?? x.dtype;
@@ -141,7 +174,11 @@ export interface ReduceOptions {
 function reduce(n: string) {
   return (x: Expr, options: ReduceOptions = {}): RCall =>
     makeOpCall(`relax.${n}`, [x], {
-      axis: options.axis === undefined ? null : typeof options.axis === "number" ? [options.axis] : [...options.axis],
+      axis: options.axis === undefined
+        ? null
+        : typeof options.axis === "number"
+        ? [options.axis]
+        : [...options.axis],
       keepdims: options.keepdims ?? false,
     });
 }
@@ -171,12 +208,18 @@ export interface ArgReduceOptions {
 
 /** Index of the maximum along an axis (int64). */
 export function argmax(x: Expr, options: ArgReduceOptions = {}): RCall {
-  return makeOpCall("relax.argmax", [x], { axis: options.axis ?? null, keepdims: options.keepdims ?? false });
+  return makeOpCall("relax.argmax", [x], {
+    axis: options.axis ?? null,
+    keepdims: options.keepdims ?? false,
+  });
 }
 
 /** Index of the minimum along an axis (int64). */
 export function argmin(x: Expr, options: ArgReduceOptions = {}): RCall {
-  return makeOpCall("relax.argmin", [x], { axis: options.axis ?? null, keepdims: options.keepdims ?? false });
+  return makeOpCall("relax.argmin", [x], {
+    axis: options.axis ?? null,
+    keepdims: options.keepdims ?? false,
+  });
 }
 
 /** Cumulative sum along an axis (of the flattened tensor when omitted). */

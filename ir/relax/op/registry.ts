@@ -32,7 +32,11 @@ export const PATTERN_RANK: { readonly [K in OpPattern]: number } = {
 };
 
 /** Infers a call's StructInfo from its arguments and attributes; throws on bad input. */
-export type InferFn = (args: readonly Expr[], attrs: Attrs, sinfoArgs: readonly StructInfo[]) => StructInfo;
+export type InferFn = (
+  args: readonly Expr[],
+  attrs: Attrs,
+  sinfoArgs: readonly StructInfo[],
+) => StructInfo;
 
 /** An operator definition. */
 export interface OpDef {
@@ -116,7 +120,11 @@ export function makeOpCall(
     throw new Error(`${shortName(name)}: expected ${want} arguments, got ${args.length}`);
   }
   const a = normalizeAttrs(def, attrs);
-  return rcall(opRef(name), args, { attrs: a, sinfoArgs, structInfo: def.infer(args, a, sinfoArgs) });
+  return rcall(opRef(name), args, {
+    attrs: a,
+    sinfoArgs,
+    structInfo: def.infer(args, a, sinfoArgs),
+  });
 }
 
 /** Re-infers the StructInfo of an operator call (after its arguments changed). */

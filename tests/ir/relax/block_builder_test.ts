@@ -28,7 +28,9 @@ Deno.test("BlockBuilder builds a dataflow function with inferred StructInfo", ()
   const b = body(f);
   assert.equal(b.blocks.length, 1);
   assert.equal(b.blocks[0]!.kind, "DataflowBlock");
-  const names = b.blocks[0]!.bindings.map((x) => `${x.var.kind === "relax.DataflowVar" ? "df:" : ""}${x.var.name}`);
+  const names = b.blocks[0]!.bindings.map((x) =>
+    `${x.var.kind === "relax.DataflowVar" ? "df:" : ""}${x.var.name}`
+  );
   assert.deepEqual(names, ["df:lv", "df:lv1", "gv"]);
   const s = b.blocks[0]!.bindings[1]!.var.structInfo;
   assert.equal(s.kind === "TensorStructInfo" && s.shape![0], n);
@@ -104,4 +106,44 @@ Deno.test("BlockBuilder misuse gives clear errors", () => {
   // the builder is still usable after errors
   bb.function("ok", [x], () => x);
   assert.ok(bb.get().functions.has("ok"));
+});
+
+Deno.test("emitTe adds a private PrimFunc and emits call_tir with the output StructInfo", async () => {
+  const te = await import("../../../ir/te/mod.ts");
+  const bb = new BlockBuilder();
+  const x = R.tensor([n, 4], "float32", "x");
+  const y = R.tensor([n, 4], "float32", "y");
+  bb.function("main", [x, y], () =>
+    bb.dataflow(() => {
+      const s = bb.emitTe(
+        (a, b) => te.compute(a.shape, (ix) => a.at(...ix).add(b.at(...ix)), { name: "T_add" }),
+        [x, y],
+        {
+          name: "add",
+        },
+      );
+      const t = bb.emitTe(
+        (a, b) => te.compute(a.shape, (ix) => a.at(...ix).mul(b.at(...ix)), { name: "T_mul" }),
+        [s, y],
+        {
+          name: "add",
+        },
+      );
+      return bb.emitOutput(t);
+    }));
+  const mod = bb.get();
+  assert.deepEqual([...mod.functions.keys()], ["add", "add1", "main"]);
+  const prim = mod.functions.get("add")!;
+  assert.equal(prim.kind === "PrimFunc" && prim.isPrivate, true);
+  const b = body(mod.functions.get("main"));
+  const call = b.blocks[0]!.bindings[0]!.value;
+  assert.equal(
+    call.kind === "relax.Call" && call.op.kind === "relax.Op" && call.op.name,
+    "relax.call_tir",
+  );
+  const s = b.blocks[0]!.bindings[0]!.var.structInfo;
+  assert.equal(s.kind === "TensorStructInfo" && s.shape![0], n);
+  assert.throws(() => bb.callTe((a) => a, [R.param("o", R.Object())], { name: "bad" }), {
+    message: 'callTe "bad": argument 0 must be a tensor of known shape and dtype',
+  });
 });

@@ -34,7 +34,11 @@ Deno.test("a matmul in block form builds", () => {
     writes: [bufferRegion(C)],
     init: bufferStore(C, 0, [vi, vj]),
   });
-  const body = forLoop(i, range(4), forLoop(j, range(4), forLoop(k, range(4), sblockRealize([i, j, k], block))));
+  const body = forLoop(
+    i,
+    range(4),
+    forLoop(j, range(4), forLoop(k, range(4), sblockRealize([i, j, k], block))),
+  );
   const f = primFunc([A, B, C], body);
   assert.equal(f.params.length, 3);
   assert.equal(f.bufferMap.get(f.params[0]!), A);
@@ -46,9 +50,15 @@ Deno.test("statement constructors reject bad input", () => {
   const A = declBuffer([4], "float32", "A");
   const i = primVar("i");
   const f = primVar("f", "float32");
-  assert.throws(() => bufferStore(A, 1, [i, i]), { message: 'Buffer "A" has 1 dimensions, got 2 indices' });
-  assert.throws(() => bufferStore(A, i, [i]), { message: 'Cannot store int32 into buffer "A" of float32' });
-  assert.throws(() => bufferStore(A, floatImm(1), [f]), { message: 'Buffer "A" index must be an integer, got float32' });
+  assert.throws(() => bufferStore(A, 1, [i, i]), {
+    message: 'Buffer "A" has 1 dimensions, got 2 indices',
+  });
+  assert.throws(() => bufferStore(A, i, [i]), {
+    message: 'Cannot store int32 into buffer "A" of float32',
+  });
+  assert.throws(() => bufferStore(A, floatImm(1), [f]), {
+    message: 'Buffer "A" index must be an integer, got float32',
+  });
   assert.throws(() => forLoop(i, { min: 0, extent: f }, evaluate(0)), {
     message: 'Loop "i" extent must be an integer, got float32',
   });
@@ -58,19 +68,34 @@ Deno.test("statement constructors reject bad input", () => {
   assert.throws(() => forLoop(i, range(4), evaluate(0), { forKind: "thread_binding" }), {
     message: 'Loop "i" binds to a thread but names no thread axis',
   });
-  assert.throws(() => forLoop(i, range(4), evaluate(0), { forKind: "serial", threadTag: "threadIdx.x" }), {
-    message: 'Loop "i" is serial but names thread threadIdx.x',
-  });
+  assert.throws(
+    () => forLoop(i, range(4), evaluate(0), { forKind: "serial", threadTag: "threadIdx.x" }),
+    {
+      message: 'Loop "i" is serial but names thread threadIdx.x',
+    },
+  );
   const b = sblock("B", evaluate(0), { iterVars: [iterVar(primVar("v"), 4)] });
   assert.throws(() => sblockRealize([], b), {
     message: 'Block "B" has 1 iteration variables, got 0 values',
   });
-  assert.throws(() => sblockRealize([i], b, i), { message: 'Block "B" predicate must be bool, got int32' });
-  assert.throws(() => bufferRegion(A, []), { message: 'Region of buffer "A" has 0 dimensions, expected 1' });
-  assert.throws(() => ifThenElse(i, evaluate(0)), { message: "If condition must be bool, got int32" });
-  assert.throws(() => whileLoop(i, evaluate(0)), { message: "While condition must be bool, got int32" });
-  assert.throws(() => assertStmt(i, "m", evaluate(0)), { message: "Assert condition must be bool, got int32" });
-  assert.throws(() => letStmt(i, f, evaluate(0)), { message: 'Cannot bind float32 value to int32 variable "i"' });
+  assert.throws(() => sblockRealize([i], b, i), {
+    message: 'Block "B" predicate must be bool, got int32',
+  });
+  assert.throws(() => bufferRegion(A, []), {
+    message: 'Region of buffer "A" has 0 dimensions, expected 1',
+  });
+  assert.throws(() => ifThenElse(i, evaluate(0)), {
+    message: "If condition must be bool, got int32",
+  });
+  assert.throws(() => whileLoop(i, evaluate(0)), {
+    message: "While condition must be bool, got int32",
+  });
+  assert.throws(() => assertStmt(i, "m", evaluate(0)), {
+    message: "Assert condition must be bool, got int32",
+  });
+  assert.throws(() => letStmt(i, f, evaluate(0)), {
+    message: 'Cannot bind float32 value to int32 variable "i"',
+  });
   assert.throws(() => primFuncRaw([], new Map([[i, A]]), evaluate(0)), {
     message: 'Buffer map names "i", which is not a parameter',
   });
