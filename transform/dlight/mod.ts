@@ -1,0 +1,9 @@
+/**
+ * Default GPU schedules in the dlight style: {@link ScheduleRule}s and the
+ * {@link applyDefaultSchedule} pass that applies them.
+ *
+ * @module
+ */
+export * from "./rule.ts";
+export * from "./fallback.ts";
+export * from "./apply_default_schedule.ts";

@@ -1,0 +1,154 @@
+/**
+ * Arithmetic helpers of the schedule primitives: structural expression equality, substitution,
+ * and simplification and proofs through the arithmetic analyzer.
+ *
+ * @module
+ */
+
+import { Analyzer } from "../../ir/arith/analyzer.ts";
+import { floordiv, type PrimExpr, type Range, sub, type Var } from "../../ir/expr.ts";
+import { rewritePrimExpr, rewriteStmt } from "../../ir/visit.ts";
+import type { Stmt } from "../../ir/tir/stmt.ts";
+
+/** Known ranges of loop variables, used to simplify and to prove facts. */
+export type VarRanges = ReadonlyMap<Var, Range>;
+
+/** Whether two expressions are structurally equal (variables compared by identity). */
+export function exprEqual(a: PrimExpr, b: PrimExpr): boolean {
+  if (a === b) return true;
+  if (a.kind !== b.kind || a.dtype !== b.dtype) return false;
+  switch (a.kind) {
+    case "Var":
+      return false;
+    case "IntImm":
+    case "FloatImm":
+    case "StringImm":
+      return a.value === (b as typeof a).value;
+    case "Add":
+    case "Sub":
+    case "Mul":
+    case "Div":
+    case "Mod":
+    case "FloorDiv":
+    case "FloorMod":
+    case "Min":
+    case "Max":
+    case "EQ":
+    case "NE":
+    case "LT":
+    case "LE":
+    case "GT":
+    case "GE":
+    case "And":
+    case "Or": {
+      const y = b as typeof a;
+      return exprEqual(a.a, y.a) && exprEqual(a.b, y.b);
+    }
+    case "Not":
+      return exprEqual(a.a, (b as typeof a).a);
+    case "Select": {
+      const y = b as typeof a;
+      return exprEqual(a.cond, y.cond) && exprEqual(a.t, y.t) && exprEqual(a.f, y.f);
+    }
+    case "Cast":
+      return exprEqual(a.value, (b as typeof a).value);
+    case "Let": {
+      const y = b as typeof a;
+      return a.var === y.var && exprEqual(a.value, y.value) && exprEqual(a.body, y.body);
+    }
+    case "Call": {
+      const y = b as typeof a;
+      return a.op === y.op && arrEqual(a.args, y.args);
+    }
+    case "BufferLoad": {
+      const y = b as typeof a;
+      return a.buffer === y.buffer && arrEqual(a.indices, y.indices);
+    }
+    case "Ramp": {
+      const y = b as typeof a;
+      return a.lanes === y.lanes && exprEqual(a.base, y.base) && exprEqual(a.stride, y.stride);
+    }
+    case "Broadcast": {
+      const y = b as typeof a;
+      return a.lanes === y.lanes && exprEqual(a.value, y.value);
+    }
+    default:
+      a satisfies never;
+      return false;
+  }
+}
+
+function arrEqual(xs: readonly PrimExpr[], ys: readonly PrimExpr[]): boolean {
+  return xs.length === ys.length && xs.every((x, i) => exprEqual(x, ys[i]!));
+}
+
+/** Replaces variables in an expression. */
+export function substExpr(e: PrimExpr, map: ReadonlyMap<Var, PrimExpr>): PrimExpr {
+  if (map.size === 0) return e;
+  return rewritePrimExpr(e, { preExpr: (x) => (x.kind === "Var" ? map.get(x) : undefined) });
+}
+
+/** Replaces variables everywhere in a statement. */
+export function substStmt(s: Stmt, map: ReadonlyMap<Var, PrimExpr>): Stmt {
+  if (map.size === 0) return s;
+  return rewriteStmt(s, { preExpr: (x) => (x.kind === "Var" ? map.get(x) : undefined) });
+}
+
+/** Whether `v` occurs in `e`. */
+export function usesVar(e: PrimExpr, v: Var | ReadonlySet<Var>): boolean {
+  let found = false;
+  rewritePrimExpr(e, {
+    preExpr: (x) => {
+      if (found) return x;
+      if (x.kind === "Var" && (v instanceof Set ? v.has(x) : x === v)) found = true;
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/** The variables occurring in `e`, in order of first occurrence. */
+export function varsOf(e: PrimExpr): Var[] {
+  const out: Var[] = [];
+  rewritePrimExpr(e, {
+    preExpr: (x) => {
+      if (x.kind === "Var" && !out.includes(x)) out.push(x);
+      return undefined;
+    },
+  });
+  return out;
+}
+
+/** `ceil(a / b)` for positive `b`, as `(a + b - 1) // b` (constants fold). */
+export function ceilDiv(a: PrimExpr, b: PrimExpr): PrimExpr {
+  if (a.kind === "IntImm" && b.kind === "IntImm") return floordiv(a.value + b.value - 1, b);
+  const bm1 = b.kind === "IntImm" ? b.value - 1 : sub(b, 1);
+  return floordiv(a.add(bm1), b);
+}
+
+function analyzer(ranges: VarRanges): Analyzer {
+  const an = new Analyzer();
+  // a loop of extent 1 takes only its start value (as TVM's analyzer binds it)
+  for (const [v, r] of ranges) {
+    an.bind(v, r.extent.kind === "IntImm" && r.extent.value === 1 ? r.min : r);
+  }
+  return an;
+}
+
+/** Simplifies an expression, knowing the ranges of loop variables. */
+export function simplify(e: PrimExpr, ranges: VarRanges = new Map()): PrimExpr {
+  return analyzer(ranges).simplify(e);
+}
+
+/** Whether `cond` can be proven true, knowing the ranges of loop variables. */
+export function canProve(cond: PrimExpr, ranges: VarRanges = new Map()): boolean {
+  if (cond.kind === "IntImm") return cond.value !== 0;
+  return analyzer(ranges).canProve(cond);
+}
+
+/** Whether `a == b` can be proven. */
+export function proveEqual(a: PrimExpr, b: PrimExpr, ranges: VarRanges = new Map()): boolean {
+  if (exprEqual(a, b)) return true;
+  if (a.dtype !== b.dtype) return false;
+  return analyzer(ranges).canProveEqual(a, b);
+}

@@ -1,0 +1,7 @@
+/**
+ * TensorIR schedules: {@link Schedule} and its primitives, handles and traces.
+ *
+ * @module
+ */
+export * from "./schedule.ts";
+export * from "./trace.ts";
