@@ -16,8 +16,11 @@ export type BaseFunc = Function | PrimFunc;
 
 /** A module: functions by global name, in insertion order, and module attributes. */
 export interface IRModule {
+  /** The node kind. */
   readonly kind: "IRModule";
+  /** The functions by global name, in insertion order. */
   readonly functions: ReadonlyMap<string, BaseFunc>;
+  /** Module attributes. */
   readonly attrs: Attrs;
   /** Global infos (e.g. virtual devices), by name. */
   readonly globalInfos: Attrs;

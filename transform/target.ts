@@ -9,6 +9,7 @@ export type TargetKind = "webgpu" | "js";
 
 /** A compilation target and the device limits that shape schedules and code. */
 export interface Target {
+  /** The kind of target. */
   readonly kind: TargetKind;
   /** Maximum threads in one workgroup (product of the workgroup size). */
   readonly maxThreadsPerBlock: number;

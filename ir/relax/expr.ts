@@ -25,21 +25,29 @@ import {
 
 /** A variable bound by a function parameter or a binding. Has identity, like a TIR var. */
 export interface RVar {
+  /** The node kind. */
   readonly kind: "relax.Var";
+  /** A display name; names do not make two variables equal. */
   readonly name: string;
+  /** What is known about the value the variable holds. */
   readonly structInfo: StructInfo;
 }
 
 /** A variable local to a dataflow block. */
 export interface DataflowVar {
+  /** The node kind. */
   readonly kind: "relax.DataflowVar";
+  /** A display name; names do not make two variables equal. */
   readonly name: string;
+  /** What is known about the value the variable holds. */
   readonly structInfo: StructInfo;
 }
 
 /** A host tensor value held by a constant. */
 export interface NDArray {
+  /** The element dtype. */
   readonly dtype: DType;
+  /** The extent of each dimension. */
   readonly shape: readonly number[];
   /** Row-major elements; float16 as Uint16 bit patterns, bool as Uint8. */
   readonly data: TypedArray;
@@ -47,107 +55,155 @@ export interface NDArray {
 
 /** A constant tensor. */
 export interface Constant {
+  /** The node kind. */
   readonly kind: "relax.Constant";
+  /** The tensor value. */
   readonly data: NDArray;
+  /** A tensor StructInfo with the constant's shape and dtype. */
   readonly structInfo: StructInfo;
 }
 
 /** A tuple of values. */
 export interface Tuple {
+  /** The node kind. */
   readonly kind: "relax.Tuple";
+  /** The elements. */
   readonly fields: readonly Expr[];
+  /** A tuple StructInfo of the fields' infos. */
   readonly structInfo: StructInfo;
 }
 
 /** `tuple[index]` */
 export interface TupleGetItem {
+  /** The node kind. */
   readonly kind: "relax.TupleGetItem";
+  /** The tuple-valued expression. */
   readonly tuple: Expr;
+  /** The index of the element taken. */
   readonly index: number;
+  /** The StructInfo of the element taken. */
   readonly structInfo: StructInfo;
 }
 
 /** A shape value `R.shape([...])`. */
 export interface ShapeExpr {
+  /** The node kind. */
   readonly kind: "relax.ShapeExpr";
+  /** The dimensions, as int64 expressions. */
   readonly values: readonly PrimExpr[];
+  /** A shape StructInfo holding `values`. */
   readonly structInfo: StructInfo;
 }
 
 /** A scalar value `R.prim_value(...)`. */
 export interface PrimValue {
+  /** The node kind. */
   readonly kind: "relax.PrimValue";
+  /** The scalar expression. */
   readonly value: PrimExpr;
+  /** A prim StructInfo holding `value`. */
   readonly structInfo: StructInfo;
 }
 
 /** A string value `R.str(...)`. */
 export interface RStringImm {
+  /** The node kind. */
   readonly kind: "relax.StringImm";
+  /** The string. */
   readonly value: string;
+  /** Always `R.Object`. */
   readonly structInfo: StructInfo;
 }
 
 /** A dtype value `R.dtype(...)`. */
 export interface DataTypeImm {
+  /** The node kind. */
   readonly kind: "relax.DataTypeImm";
+  /** The dtype. */
   readonly value: DType;
+  /** Always `R.Object`. */
   readonly structInfo: StructInfo;
 }
 
 /** A reference to a registered operator by name (`relax.add`, `relax.call_tir`). */
 export interface Op {
+  /** The node kind. */
   readonly kind: "relax.Op";
+  /** The operator name, e.g. `"relax.add"`. */
   readonly name: string;
+  /** Always `R.Object`. */
   readonly structInfo: StructInfo;
 }
 
 /** A reference to a function of the enclosing module, by name. */
 export interface GlobalVar {
+  /** The node kind. */
   readonly kind: "GlobalVar";
+  /** The global name of the function in the module. */
   readonly name: string;
+  /** What is known about the function (`R.Object` when unknown). */
   readonly structInfo: StructInfo;
 }
 
 /** A function provided by the runtime (the function registry), by symbol. */
 export interface ExternFunc {
+  /** The node kind. */
   readonly kind: "relax.ExternFunc";
+  /** The symbol the runtime looks the function up by. */
   readonly globalSymbol: string;
+  /** Always `R.Object`. */
   readonly structInfo: StructInfo;
 }
 
 /** A call of an operator, a module function, an extern function or a function value. */
 export interface RCall {
+  /** The node kind. */
   readonly kind: "relax.Call";
+  /** The callee: an `Op`, a `GlobalVar`, an `ExternFunc` or a function value. */
   readonly op: Expr;
+  /** The arguments. */
   readonly args: readonly Expr[];
+  /** Operator attributes (e.g. `axis`). */
   readonly attrs: Attrs;
   /** StructInfo arguments (e.g. `out_sinfo` of `call_tir`). */
   readonly sinfoArgs: readonly StructInfo[];
+  /** The StructInfo of the result. */
   readonly structInfo: StructInfo;
 }
 
 /** `if cond: then else: else`; the branches are SeqExprs. */
 export interface If {
+  /** The node kind. */
   readonly kind: "relax.If";
+  /** The boolean scalar condition. */
   readonly cond: Expr;
+  /** The value when `cond` holds. */
   readonly thenBranch: Expr;
+  /** The value when `cond` does not hold. */
   readonly elseBranch: Expr;
+  /** The StructInfo of the result. */
   readonly structInfo: StructInfo;
 }
 
 /** `var = value` */
 export interface VarBinding {
+  /** The node kind. */
   readonly kind: "VarBinding";
+  /** The variable bound. */
   readonly var: RVar | DataflowVar;
+  /** The value bound to `var`. */
   readonly value: Expr;
 }
 
 /** `var = R.match_cast(value, structInfo)`: checks and refines the StructInfo. */
 export interface MatchCast {
+  /** The node kind. */
   readonly kind: "MatchCast";
+  /** The variable bound, with the refined StructInfo. */
   readonly var: RVar | DataflowVar;
+  /** The value checked. */
   readonly value: Expr;
+  /** The StructInfo `value` must match. */
   readonly structInfo: StructInfo;
 }
 
@@ -156,28 +212,41 @@ export type Binding = VarBinding | MatchCast;
 
 /** A block of bindings; a `DataflowBlock` is pure and its `DataflowVar`s are local to it. */
 export interface BindingBlock {
+  /** `"DataflowBlock"` for a pure dataflow block, else `"BindingBlock"`. */
   readonly kind: "BindingBlock" | "DataflowBlock";
+  /** The bindings, in order. */
   readonly bindings: readonly Binding[];
 }
 
 /** Blocks of bindings followed by a result expression. */
 export interface SeqExpr {
+  /** The node kind. */
   readonly kind: "relax.SeqExpr";
+  /** The binding blocks, in order. */
   readonly blocks: readonly BindingBlock[];
+  /** The result, evaluated after the blocks. */
   readonly body: Expr;
+  /** The StructInfo of `body`. */
   readonly structInfo: StructInfo;
 }
 
 /** A Relax function. */
 export interface Function {
+  /** The node kind. */
   readonly kind: "relax.Function";
+  /** The parameters. */
   readonly params: readonly RVar[];
+  /** The body; `relaxFunction` makes it a `SeqExpr`. */
   readonly body: Expr;
+  /** The StructInfo of the returned value. */
   readonly retStructInfo: StructInfo;
+  /** Whether the function has no side effects. */
   readonly isPure: boolean;
+  /** Function attributes (`global_symbol`, ...). */
   readonly attrs: Attrs;
   /** Printed as `@R.function(private=True)` when true. */
   readonly isPrivate: boolean;
+  /** The function's StructInfo (parameter infos, return info, purity). */
   readonly structInfo: FuncStructInfo;
 }
 

@@ -10,42 +10,59 @@ import { intImm, type PrimExpr, type PrimExprLike, toExpr } from "../expr.ts";
 
 /** Nothing known: any object. */
 export interface ObjectStructInfo {
+  /** The node kind. */
   readonly kind: "ObjectStructInfo";
 }
 
 /** A scalar of `dtype`, with its value when known (`R.Prim(value=n)`). */
 export interface PrimStructInfo {
+  /** The node kind. */
   readonly kind: "PrimStructInfo";
+  /** The scalar dtype. */
   readonly dtype: DType;
+  /** The value when known. */
   readonly value: PrimExpr | undefined;
 }
 
 /** A shape value; `values` when known, `ndim` (-1 if unknown). */
 export interface ShapeStructInfo {
+  /** The node kind. */
   readonly kind: "ShapeStructInfo";
+  /** The dimensions, when known. */
   readonly values: readonly PrimExpr[] | undefined;
+  /** The number of dimensions, -1 if unknown. */
   readonly ndim: number;
 }
 
 /** A tensor: shape (when known) in symbolic dims, rank (-1 if unknown), dtype (`"void"` if unknown). */
 export interface TensorStructInfo {
+  /** The node kind. */
   readonly kind: "TensorStructInfo";
+  /** The shape in symbolic dimensions, when known. */
   readonly shape: readonly PrimExpr[] | undefined;
+  /** The rank, -1 if unknown. */
   readonly ndim: number;
+  /** The element dtype, `"void"` if unknown. */
   readonly dtype: DType;
 }
 
 /** A tuple of values. */
 export interface TupleStructInfo {
+  /** The node kind. */
   readonly kind: "TupleStructInfo";
+  /** The info of each element. */
   readonly fields: readonly StructInfo[];
 }
 
 /** A function: parameter infos (unknown when `undefined`), return info and purity. */
 export interface FuncStructInfo {
+  /** The node kind. */
   readonly kind: "FuncStructInfo";
+  /** The parameter infos; `undefined` when unknown. */
   readonly params: readonly StructInfo[] | undefined;
+  /** The return info. */
   readonly ret: StructInfo;
+  /** Whether the function is pure. */
   readonly purity: boolean;
 }
 

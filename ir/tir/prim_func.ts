@@ -10,11 +10,13 @@ import type { Attrs, Stmt } from "./stmt.ts";
 
 /** A TIR function: parameters (handles bound to buffers, or scalars), a body and attributes. */
 export interface PrimFunc {
+  /** The node kind. */
   readonly kind: "PrimFunc";
   /** Parameters in order; a `handle` parameter is bound to a buffer in `bufferMap`. */
   readonly params: readonly Var[];
   /** The buffer each handle parameter stands for. */
   readonly bufferMap: ReadonlyMap<Var, Buffer>;
+  /** The function body. */
   readonly body: Stmt;
   /** The scalar return type (`"void"` for kernels). */
   readonly retType: DType;

@@ -52,14 +52,21 @@ export function isThreadTag(s: string): s is ThreadTag {
 
 /** A loop `for loopVar in range(min, min + extent)`. */
 export interface For {
+  /** The node kind. */
   readonly kind: "For";
+  /** The loop variable; bound for the body. */
   readonly loopVar: Var;
+  /** The first value of the loop variable. */
   readonly min: PrimExpr;
+  /** The number of iterations. */
   readonly extent: PrimExpr;
+  /** How the loop runs (serial, parallel, bound to a thread axis, ...). */
   readonly forKind: ForKind;
   /** The thread axis when `forKind` is `"thread_binding"`. */
   readonly threadTag: ThreadTag | undefined;
+  /** The loop body. */
   readonly body: Stmt;
+  /** Loop annotations (pragmas, schedule hints). */
   readonly annotations: Attrs;
 }
 
@@ -68,23 +75,33 @@ export type IterKind = "spatial" | "reduce" | "scan" | "opaque";
 
 /** A block iteration variable with its domain. */
 export interface IterVar {
+  /** The node kind. */
   readonly kind: "IterVar";
+  /** The variable; bound in the block body. */
   readonly var: Var;
+  /** The values the variable ranges over. */
   readonly dom: Range;
+  /** Whether it is a spatial or a reduction axis (or scan, opaque). */
   readonly iterKind: IterKind;
 }
 
 /** The region of a buffer a block reads or writes. */
 export interface BufferRegion {
+  /** The node kind. */
   readonly kind: "BufferRegion";
+  /** The buffer accessed. */
   readonly buffer: Buffer;
+  /** The accessed range of each buffer dimension. */
   readonly region: readonly Range[];
 }
 
 /** A buffer declared inside a block as a view of a region of another buffer. */
 export interface MatchBufferRegion {
+  /** The node kind. */
   readonly kind: "MatchBufferRegion";
+  /** The buffer declared in the block. */
   readonly buffer: Buffer;
+  /** The region of an outer buffer that `buffer` views. */
   readonly source: BufferRegion;
 }
 
@@ -93,89 +110,131 @@ export interface MatchBufferRegion {
  * values by the enclosing {@link SBlockRealize}.
  */
 export interface SBlock {
+  /** The node kind. */
   readonly kind: "SBlock";
+  /** The block name (a schedule looks blocks up by it). */
   readonly name: string;
+  /** The block iteration variables. */
   readonly iterVars: readonly IterVar[];
+  /** The buffer regions the block reads. */
   readonly reads: readonly BufferRegion[];
+  /** The buffer regions the block writes. */
   readonly writes: readonly BufferRegion[];
   /** The initialization of a reduction, run on the first reduction iteration. */
   readonly init: Stmt | undefined;
+  /** Buffers allocated for the duration of the block. */
   readonly allocBuffers: readonly Buffer[];
+  /** Buffers declared as views of outer buffer regions. */
   readonly matchBuffers: readonly MatchBufferRegion[];
+  /** Block annotations (schedule hints). */
   readonly annotations: Attrs;
+  /** The block body. */
   readonly body: Stmt;
 }
 
 /** Runs a block with its iteration variables bound to `iterValues`, when `predicate` holds. */
 export interface SBlockRealize {
+  /** The node kind. */
   readonly kind: "SBlockRealize";
+  /** The value of each of the block's iteration variables. */
   readonly iterValues: readonly PrimExpr[];
+  /** The block runs only when this holds (`true` by default). */
   readonly predicate: PrimExpr;
+  /** The block run. */
   readonly block: SBlock;
 }
 
 /** `buffer[indices] = value`. */
 export interface BufferStore {
+  /** The node kind. */
   readonly kind: "BufferStore";
+  /** The buffer written. */
   readonly buffer: Buffer;
+  /** The value stored. */
   readonly value: PrimExpr;
+  /** One index per buffer dimension. */
   readonly indices: readonly PrimExpr[];
 }
 
 /** Statements run in order. */
 export interface SeqStmt {
+  /** The node kind. */
   readonly kind: "SeqStmt";
+  /** The statements, in order. */
   readonly seq: readonly Stmt[];
 }
 
 /** `if cond: then else: else`. */
 export interface IfThenElse {
+  /** The node kind. */
   readonly kind: "IfThenElse";
+  /** The boolean condition. */
   readonly cond: PrimExpr;
+  /** Run when `cond` holds. */
   readonly then: Stmt;
+  /** Run when `cond` does not hold; `undefined` for none. */
   readonly else: Stmt | undefined;
 }
 
 /** `var = value` in scope for `body`. */
 export interface LetStmt {
+  /** The node kind. */
   readonly kind: "LetStmt";
+  /** The variable; bound in `body`. */
   readonly var: Var;
+  /** The value bound to `var`. */
   readonly value: PrimExpr;
+  /** The statement run with `var` bound. */
   readonly body: Stmt;
 }
 
 /** Evaluates an expression for its effect. */
 export interface Evaluate {
+  /** The node kind. */
   readonly kind: "Evaluate";
+  /** The expression evaluated (usually an intrinsic call). */
   readonly value: PrimExpr;
 }
 
 /** Allocates `buffer` (its scope tells where) for the duration of `body`. */
 export interface AllocBuffer {
+  /** The node kind. */
   readonly kind: "AllocBuffer";
+  /** The buffer allocated. */
   readonly buffer: Buffer;
+  /** The statement in which the buffer lives. */
   readonly body: Stmt;
 }
 
 /** Declares `buffer` (a view of existing memory) for `body`. */
 export interface DeclBuffer {
+  /** The node kind. */
   readonly kind: "DeclBuffer";
+  /** The buffer declared. */
   readonly buffer: Buffer;
+  /** The statement in which the buffer is visible. */
   readonly body: Stmt;
 }
 
 /** Checks `cond` at run time, failing with `message`, then runs `body`. */
 export interface AssertStmt {
+  /** The node kind. */
   readonly kind: "AssertStmt";
+  /** The boolean condition checked. */
   readonly cond: PrimExpr;
+  /** The error message when `cond` fails. */
   readonly message: string;
+  /** The statement run after the check. */
   readonly body: Stmt;
 }
 
 /** `while cond: body`. */
 export interface While {
+  /** The node kind. */
   readonly kind: "While";
+  /** The boolean condition, checked before each iteration. */
   readonly cond: PrimExpr;
+  /** The loop body. */
   readonly body: Stmt;
 }
 
