@@ -72,9 +72,11 @@ export interface PrimExprOps {
 
 /** A scalar variable (loop variable, symbolic shape, function scalar parameter). */
 export interface Var extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Var";
   /** A display name; names do not make two variables equal. */
   readonly name: string;
+  /** The scalar type of the variable. */
   readonly dtype: DType;
   /** True for a `SizeVar`: a variable known to be non-negative (a size). */
   readonly isSize: boolean;
@@ -82,22 +84,31 @@ export interface Var extends PrimExprOps {
 
 /** An integer (or bool) constant. */
 export interface IntImm extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "IntImm";
+  /** The integer value (0 or 1 for a bool). */
   readonly value: number;
+  /** An integer or bool dtype. */
   readonly dtype: DType;
 }
 
 /** A floating-point constant. */
 export interface FloatImm extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "FloatImm";
+  /** The floating-point value. */
   readonly value: number;
+  /** A float dtype. */
   readonly dtype: DType;
 }
 
 /** A string constant (used as an argument of intrinsics and in attributes). */
 export interface StringImm extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "StringImm";
+  /** The string. */
   readonly value: string;
+  /** Always `"handle"`. */
   readonly dtype: "handle";
 }
 
@@ -121,75 +132,111 @@ export type BinaryKind = ArithKind | CmpKind | LogicKind;
 
 /** A binary operation `a op b`. */
 export interface Binary extends PrimExprOps {
+  /** The operator. */
   readonly kind: BinaryKind;
+  /** The left operand. */
   readonly a: PrimExpr;
+  /** The right operand. */
   readonly b: PrimExpr;
+  /** The result dtype (bool for comparisons, else the operands'). */
   readonly dtype: DType;
 }
 
 /** Logical negation. */
 export interface Not extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Not";
+  /** The negated boolean. */
   readonly a: PrimExpr;
+  /** The bool result dtype. */
   readonly dtype: DType;
 }
 
 /** `cond ? t : f`, both sides evaluated. */
 export interface Select extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Select";
+  /** The boolean condition. */
   readonly cond: PrimExpr;
+  /** The value when `cond` holds. */
   readonly t: PrimExpr;
+  /** The value when `cond` does not hold. */
   readonly f: PrimExpr;
+  /** The dtype of `t` and `f`. */
   readonly dtype: DType;
 }
 
 /** A type conversion. */
 export interface Cast extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Cast";
+  /** The converted expression. */
   readonly value: PrimExpr;
+  /** The target dtype. */
   readonly dtype: DType;
 }
 
 /** `let v = value in body`. */
 export interface Let extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Let";
+  /** The variable bound in `body`. */
   readonly var: Var;
+  /** The value bound to `var`. */
   readonly value: PrimExpr;
+  /** The expression evaluated with `var` bound. */
   readonly body: PrimExpr;
+  /** The dtype of `body`. */
   readonly dtype: DType;
 }
 
 /** A call of a named intrinsic (`tir.exp`, `tir.if_then_else`, ...). */
 export interface Call extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Call";
   /** The intrinsic's name, e.g. `"tir.exp"`. */
   readonly op: string;
+  /** The arguments. */
   readonly args: readonly PrimExpr[];
+  /** The result dtype. */
   readonly dtype: DType;
 }
 
 /** A read of one element of a buffer. */
 export interface BufferLoad extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "BufferLoad";
+  /** The buffer read. */
   readonly buffer: Buffer;
+  /** One index per buffer dimension. */
   readonly indices: readonly PrimExpr[];
+  /** The loaded dtype (the buffer's, with lanes for a vector load). */
   readonly dtype: DType;
 }
 
 /** A vector of `lanes` values `base, base + stride, ...`. */
 export interface Ramp extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Ramp";
+  /** The first value. */
   readonly base: PrimExpr;
+  /** The step between consecutive lanes. */
   readonly stride: PrimExpr;
+  /** The number of lanes. */
   readonly lanes: number;
+  /** The vector dtype. */
   readonly dtype: DType;
 }
 
 /** A vector of `lanes` copies of a scalar. */
 export interface Broadcast extends PrimExprOps {
+  /** The node kind. */
   readonly kind: "Broadcast";
+  /** The scalar repeated. */
   readonly value: PrimExpr;
+  /** The number of lanes. */
   readonly lanes: number;
+  /** The vector dtype. */
   readonly dtype: DType;
 }
 
@@ -217,15 +264,21 @@ export type StorageScope = "global" | "shared" | "local" | "shared.dyn" | "unifo
  * and structural equality maps buffers at their definition points.
  */
 export interface Buffer {
+  /** The node kind. */
   readonly kind: "Buffer";
+  /** A display name. */
   readonly name: string;
   /** The data pointer; buffers that share it alias the same memory. */
   readonly data: Var;
+  /** The element dtype. */
   readonly dtype: DType;
+  /** The extent of each dimension. */
   readonly shape: readonly PrimExpr[];
   /** Strides in elements; empty for a compact row-major buffer. */
   readonly strides: readonly PrimExpr[];
+  /** Offset in elements of the first element from `data`. */
   readonly elemOffset: PrimExpr;
+  /** Where the memory lives. */
   readonly scope: StorageScope;
   /** Alignment in bytes of the data pointer (0: default). */
   readonly alignment: number;
@@ -233,8 +286,11 @@ export interface Buffer {
 
 /** A half-open interval `[min, min + extent)`. */
 export interface Range {
+  /** The node kind. */
   readonly kind: "Range";
+  /** The first value. */
   readonly min: PrimExpr;
+  /** The number of values. */
   readonly extent: PrimExpr;
 }
 
@@ -706,6 +762,7 @@ export const INTRINSICS: {
   "tir.if_then_else": { arity: 3, type: "given" },
   "tir.reinterpret": { arity: 1, type: "given" },
   "tir.likely": { arity: 1, type: "bool" },
+  "tir.tvm_storage_sync": { arity: 1, type: "given" },
 };
 
 /**
