@@ -33,6 +33,7 @@ export * from "./ir/visit.ts";
 export * from "./ir/structural.ts";
 export * from "./ir/well_formed.ts";
 export * from "./transform/pass.ts";
+export * from "./transform/instruments.ts";
 export * from "./transform/target.ts";
 export * from "./transform/schedule/mod.ts";
 export * from "./transform/dlight/mod.ts";

@@ -9,7 +9,7 @@
 
 import type { IRModule } from "../ir/module.ts";
 import { withFunction } from "../ir/module.ts";
-import type { Function } from "../ir/relax/expr.ts";
+import type { BindingBlock, Function } from "../ir/relax/expr.ts";
 import type { PrimFunc } from "../ir/tir/prim_func.ts";
 
 /** Observes pass execution (timing, printing, validation). */
@@ -108,6 +108,25 @@ export function relaxFunctionPass(
       if (g !== f) out = withFunction(out, n, g);
     }
     return out;
+  });
+}
+
+/** Makes a pass that rewrites each dataflow block of each Relax function. */
+export function dataflowBlockPass(
+  name: string,
+  fn: (block: BindingBlock, funcName: string, mod: IRModule, ctx: PassContext) => BindingBlock,
+): Pass {
+  return relaxFunctionPass(name, (f, funcName, mod, ctx) => {
+    const body = f.body;
+    if (body.kind !== "relax.SeqExpr") return f;
+    let changed = false;
+    const blocks = body.blocks.map((b) => {
+      if (b.kind !== "DataflowBlock") return b;
+      const nb = fn(b, funcName, mod, ctx);
+      if (nb !== b) changed = true;
+      return nb;
+    });
+    return changed ? { ...f, body: { ...body, blocks } } : f;
   });
 }
 
