@@ -239,7 +239,10 @@ export interface TirVisitor {
   readonly stmt?: (s: Stmt) => boolean | void;
 }
 
-/** Visits every statement and expression under `s`. */
+/**
+ * Visits every statement and expression under `s`. A realized block is visited as its
+ * `SBlockRealize` (the `SBlock` inside is not passed to `stmt` on its own).
+ */
 export function visitStmt(s: Stmt, v: TirVisitor): void {
   rewriteStmt(s, {
     preStmt: (x) => (v.stmt?.(x) === false ? x : undefined),

@@ -382,7 +382,7 @@ function freeIn(s: Stmt, v: Var): boolean {
     stmt: (x) => {
       if (x.kind === "For" && x.loopVar === v) defined = true;
       if (x.kind === "LetStmt" && x.var === v) defined = true;
-      if (x.kind === "SBlock" && x.iterVars.some((iv) => iv.var === v)) defined = true;
+      if (x.kind === "SBlockRealize" && x.block.iterVars.some((iv) => iv.var === v)) defined = true;
     },
   });
   return !defined;
