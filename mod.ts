@@ -38,6 +38,7 @@ export * from "./transform/target.ts";
 export * from "./transform/schedule/mod.ts";
 export * from "./transform/dlight/mod.ts";
 export * as lowering from "./transform/tir/mod.ts";
+export * from "./script/mod.ts";
 
 // Top-level type names for the IR nodes that public signatures mention (the namespaces above
 // also hold them). Relax names that would clash with TIR's carry an `R` prefix; the te DSL's

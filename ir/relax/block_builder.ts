@@ -134,10 +134,15 @@ export class BlockBuilder {
     }
     this.#flushBindings(frame);
     const pure = options.pure ?? true;
+    // As in TVM, a public function carries `global_symbol` (its name); a private one does not.
+    const isPrivate = options.private ?? false;
+    const attrs = options.attrs ?? {};
     const f = relaxFunction(ps, seqExpr(frame.blocks, out), {
       isPure: pure,
-      attrs: options.attrs ?? {},
-      isPrivate: options.private ?? false,
+      attrs: isPrivate || Object.hasOwn(attrs, "global_symbol")
+        ? attrs
+        : { ...attrs, global_symbol: name },
+      isPrivate,
     });
     return this.addFunc(f, name);
   }
@@ -281,7 +286,8 @@ export class BlockBuilder {
       },
     });
     const f = extra.length ? createPrimFunc([...inputs, ...outs, ...extra], { name }) : probe;
-    const gv = this.addFunc({ ...f, isPrivate: true }, name);
+    const { global_symbol: _symbol, ...attrs } = f.attrs;
+    const gv = this.addFunc({ ...f, attrs, isPrivate: true }, name);
     const sinfo = outs.map((t) => tensorSInfo(t.shape, t.dtype));
     return callTIR(
       gv,

@@ -255,6 +255,10 @@ export class Canonicalizer extends TirEmitter {
     this.leaf(".functions", names.join("\n"), names);
     for (const name of names) {
       const f = m.functions.get(name)!;
+      // Each function is its own scope: a variable object shared by two functions (a symbolic
+      // size used by a Relax function and the PrimFunc it calls) is defined in each.
+      this.ids.clear();
+      this.next = 0;
       this.push(`.${name}`, f);
       if (f.kind === "PrimFunc") this.primFunc(f);
       else {

@@ -218,3 +218,12 @@ export function toAttrDict(
   });
   return out;
 }
+
+/**
+ * A public function gets `global_symbol` = its name unless it names one itself, as TVM's parser
+ * does (the printer leaves it out when it equals the name); a private one keeps what it has.
+ */
+export function withGlobalSymbol(attrs: Attrs, name: string, isPrivate: boolean): Attrs {
+  if (isPrivate || Object.hasOwn(attrs, "global_symbol")) return attrs;
+  return { ...attrs, global_symbol: name };
+}

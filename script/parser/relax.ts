@@ -37,7 +37,14 @@ import {
   type StmtNode,
   type WithNode,
 } from "./ast.ts";
-import { bindArgs, expectBool, type ParseContext, Scope, toAttrDict } from "./context.ts";
+import {
+  bindArgs,
+  expectBool,
+  type ParseContext,
+  Scope,
+  toAttrDict,
+  withGlobalSymbol,
+} from "./context.ts";
 import { PrimEval } from "./prim_eval.ts";
 import { evalRelax, VOID } from "./relax_expr.ts";
 import { parseSInfo, type SInfoHost } from "./relax_sinfo.ts";
@@ -191,7 +198,7 @@ export class RelaxParser implements SInfoHost {
       relaxFunction(params, body.seq, {
         ...(ret ? { retStructInfo: ret } : {}),
         isPure,
-        attrs: this.attrs,
+        attrs: withGlobalSymbol(this.attrs, def.name, isPrivate),
         isPrivate,
       }));
   }

@@ -36,7 +36,14 @@ import {
   type FunctionDefNode,
   type StmtNode,
 } from "./ast.ts";
-import { bindArgs, expectBool, type ParseContext, Scope, toAttrDict } from "./context.ts";
+import {
+  bindArgs,
+  expectBool,
+  type ParseContext,
+  Scope,
+  toAttrDict,
+  withGlobalSymbol,
+} from "./context.ts";
 import { dtypeFromName, isBuffer, PrimEval, type PrimName } from "./prim_eval.ts";
 import { type BlockFrame, parseBlockHeaderAssign, parseBlockHeaderCall } from "./tir_block.ts";
 import { parseBufferDecl } from "./tir_buffer.ts";
@@ -130,7 +137,11 @@ export class TirParser {
     return ctx.guard(
       def,
       () =>
-        primFuncRaw(this.params, this.bufferMap, body, { attrs: this.attrs, retType, isPrivate }),
+        primFuncRaw(this.params, this.bufferMap, body, {
+          attrs: withGlobalSymbol(this.attrs, def.name, isPrivate),
+          retType,
+          isPrivate,
+        }),
     );
   }
 

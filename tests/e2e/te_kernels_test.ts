@@ -15,6 +15,10 @@ import { applyDefaultSchedule, Fallback } from "../../transform/dlight/mod.ts";
 import { PassContext, runPass, sequential } from "../../transform/pass.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../transform/tir/mod.ts";
 import { type ArgSpec, kernelCases, symbolicCase } from "./_te_kernels.ts";
+import { assertStructuralEqual } from "../../ir/structural.ts";
+import { parseTVMScript } from "../../script/parser/mod.ts";
+import { printTVMScript } from "../../script/printer.ts";
+import { makeTarget } from "../../transform/target.ts";
 
 const gpu = await webgpu();
 if (!gpu) {
@@ -72,6 +76,33 @@ const cases = kernelCases();
 
 Deno.test("the suite has at least 25 kernels", () => {
   assert.ok(cases.length >= 25, `${cases.length} kernels`);
+});
+
+Deno.test("every kernel round-trips through TVMScript in block form, scheduled and lowered", () => {
+  const ctx = new PassContext({ config: { target: makeTarget("webgpu") } });
+  const schedule = applyDefaultSchedule(new Fallback());
+  const lower = lowerTIRPipeline();
+  for (const c of [...cases, { name: "scale_shift", func: symbolicCase().func }]) {
+    const mod = irModule({ [c.name]: c.func });
+    const scheduled = runPass(schedule, mod, ctx);
+    const lowered = runPass(lower, scheduled, ctx);
+    for (
+      const [stage, m] of [["block form", mod], ["scheduled", scheduled], [
+        "lowered",
+        lowered,
+      ]] as const
+    ) {
+      const text = printTVMScript(m);
+      try {
+        assertStructuralEqual(parseTVMScript(text), m);
+        assert.equal(printTVMScript(parseTVMScript(text)), text);
+      } catch (e) {
+        throw new Error(
+          `${c.name} (${stage}) does not round-trip: ${(e as Error).message}\n${text}`,
+        );
+      }
+    }
+  }
 });
 
 for (const [targetName, device] of devices) {

@@ -399,3 +399,18 @@ Deno.test("structuralHash: names never affect the hash; structure does", () => {
   const a: Expr = rvar("x", f32(1));
   assert.equal(structuralHash(a), structuralHash(a));
 });
+
+Deno.test("each module function is its own scope: a shared symbolic var equals per-function vars", async () => {
+  const { irModule } = await import("../../ir/module.ts");
+  const { declBuffer, sizeVar } = await import("../../ir/expr.ts");
+  const { primFunc } = await import("../../ir/tir/prim_func.ts");
+  const { evaluate } = await import("../../ir/tir/stmt.ts");
+  const shared = sizeVar("n", "int64");
+  const mk = (n: typeof shared) => primFunc([declBuffer([n], "float32", "A")], evaluate(0));
+  const a = irModule({ f: mk(shared), g: mk(shared) });
+  const n1 = sizeVar("n", "int64"), n2 = sizeVar("n", "int64");
+  const b = irModule({ f: mk(n1), g: mk(n2) });
+  assertStructuralEqual(a, b);
+  assertStructuralEqual(b, a);
+  assert.equal(structuralHash(a), structuralHash(b));
+});

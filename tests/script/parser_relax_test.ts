@@ -66,7 +66,7 @@ def main(x: R.Tensor((4,), dtype="float32")) -> R.Tensor((4,), dtype="float32"):
         varBinding(gv, makeOpCall("relax.multiply", [lv, x])),
       ]),
     ], gv),
-    { retStructInfo: T4() },
+    { retStructInfo: T4(), attrs: { global_symbol: "main" } },
   );
   assertStructuralEqual(f, want);
   const blk = (f.body as Extract<Expr, { kind: "relax.SeqExpr" }>).blocks[0]!;
@@ -101,7 +101,7 @@ class Module:
         varBinding(z, callTIR(globalVar("f"), [y], T4())),
       ]),
     ], z),
-    { retStructInfo: T4() },
+    { retStructInfo: T4(), attrs: { global_symbol: "main" } },
   );
   assertStructuralEqual(mod.functions.get("main"), want);
   const call =
@@ -169,7 +169,7 @@ def main(x: R.Tensor(dtype="float32", ndim=1), t: R.Tuple(R.Tensor((2,), dtype="
         varBinding(e, eConst),
       ]),
     ], a),
-    { retStructInfo: T2() },
+    { retStructInfo: T2(), attrs: { global_symbol: "main" } },
   );
   assertStructuralEqual(f, want);
 });
@@ -195,6 +195,7 @@ def main(c: R.Tensor((), dtype="bool"), x: R.Tensor((4,), dtype="float32")) -> R
   );
   const want = relaxFunction([c, x], seqExpr([bindingBlock([varBinding(y, iff)])], y), {
     retStructInfo: T4(),
+    attrs: { global_symbol: "main" },
   });
   assertStructuralEqual(f, want);
 });

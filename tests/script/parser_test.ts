@@ -89,7 +89,10 @@ def main(A: T.Buffer((128, 64), "float32"), B: T.Buffer((128, 64), "float32")):
     forLoop(j, { min: 0, extent: 64 }, sblockRealize([i, j], blk)),
   );
   const root = sblockRealize([], sblock("root", loops));
-  assertStructuralEqual(f, primFunc([A, B], root, { attrs: { "tir.noalias": true } }));
+  assertStructuralEqual(
+    f,
+    primFunc([A, B], root, { attrs: { "tir.noalias": true, global_symbol: "main" } }),
+  );
 });
 
 Deno.test("literals take the dtype of the other operand and are not folded", () => {

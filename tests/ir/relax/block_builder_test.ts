@@ -147,3 +147,32 @@ Deno.test("emitTe adds a private PrimFunc and emits call_tir with the output Str
     message: 'callTe "bad": argument 0 must be a tensor of known shape and dtype',
   });
 });
+
+Deno.test("built modules round-trip through TVMScript; public functions carry global_symbol", async () => {
+  const { printTVMScript } = await import("../../../script/printer.ts");
+  const { parseTVMScript } = await import("../../../script/parser/mod.ts");
+  const { assertStructuralEqual } = await import("../../../ir/structural.ts");
+  const te = await import("../../../ir/te/mod.ts");
+  const bb = new BlockBuilder();
+  const x = R.tensor([n, 4], "float32", "x");
+  const w = R.tensor([4, 8], "float32", "w");
+  bb.function("main", { x, w }, () =>
+    bb.dataflow(() => {
+      const h = bb.emit(op.nn.relu(op.matmul(x, w)));
+      const s = bb.emitTe(
+        (a) => te.compute(a.shape, (ix) => a.at(...ix).mul(2), { name: "T_scale" }),
+        [h],
+        {
+          name: "scale",
+        },
+      );
+      return bb.emitOutput(op.nn.softmax(s, { axis: -1 }));
+    }));
+  const mod = bb.get();
+  const main = mod.functions.get("main")!;
+  assert.equal(main.attrs.global_symbol, "main");
+  assert.equal(mod.functions.get("scale")!.attrs.global_symbol, undefined);
+  const text = printTVMScript(mod);
+  assertStructuralEqual(parseTVMScript(text), mod);
+  assert.equal(printTVMScript(parseTVMScript(text)), text);
+});
