@@ -35,7 +35,7 @@ import {
   type Stmt,
 } from "../tir/stmt.ts";
 import { rewritePrimExpr, visitPrimExpr, visitStmt } from "../visit.ts";
-import { blockAccessRegions } from "./_access.ts";
+import { blockAccessRegions } from "../tir/block_access.ts";
 import { isReduce, type Reduce } from "./reduce.ts";
 import { type ComputeOp, isTensor, type Operation, type Tensor } from "./tensor.ts";
 

@@ -33,6 +33,7 @@ import {
 import { bindArgs, expectBool, expectString, type ParseContext, toAttrDict } from "./context.ts";
 import { dtypeFromName, isBuffer, isLit, type PrimName } from "./prim_eval.ts";
 import { newBlockFrame } from "./tir_block.ts";
+import { blockAccessRegions } from "../../ir/tir/block_access.ts";
 import { parseBufferDecl } from "./tir_buffer.ts";
 import type { TirParser } from "./tir.ts";
 
@@ -268,11 +269,16 @@ function blockStmt(p: TirParser, c: CallNode, body: readonly StmtNode[]): Stmt {
   p.scope = savedScope.child();
   try {
     const stmts = p.stmts(body, frame);
+    // As TVM's parser does, regions left out are detected from the accesses (for blocks with
+    // iteration variables; an opaque block without T.reads/T.writes keeps empty regions).
+    const detected = (frame.reads && frame.writes) || frame.iterVars.length === 0
+      ? undefined
+      : blockAccessRegions(frame.init, stmts);
     const blk = ctx.guard(c, () =>
       sblock(name, stmts, {
         iterVars: frame.iterVars,
-        reads: frame.reads ?? [],
-        writes: frame.writes ?? [],
+        reads: frame.reads ?? detected?.reads ?? [],
+        writes: frame.writes ?? detected?.writes ?? [],
         ...(frame.init ? { init: frame.init } : {}),
         allocBuffers: frame.allocBuffers,
         matchBuffers: frame.matchBuffers,

@@ -17,6 +17,7 @@ import {
 import { irModule } from "../../ir/module.ts";
 import { type Expr, type Function, shapeExpr } from "../../ir/relax/expr.ts";
 import {} from "../../ir/relax/struct_info.ts";
+import { visitStmt } from "../../ir/visit.ts";
 import { assertStructuralEqual } from "../../ir/structural.ts";
 import { type PrimFunc, primFunc } from "../../ir/tir/prim_func.ts";
 import {
@@ -503,4 +504,28 @@ Deno.test("parseTVMScriptFunction rejects text with several functions", () => {
       e instanceof TVMScriptParseError &&
       e.message === "Expected the text of exactly one function at 4:1",
   );
+});
+
+Deno.test("a block without T.reads/T.writes gets the regions it accesses, as TVM's parser fills them", () => {
+  const f = prim(`
+@T.prim_func
+def main(A: T.Buffer((8, 4), "float32"), B: T.Buffer((8,), "float32")):
+    for i, k in T.grid(8, 4):
+        with T.sblock("B"):
+            vi, vk = T.axis.remap("SR", [i, k])
+            with T.init():
+                B[vi] = T.float32(0.0)
+            B[vi] = B[vi] + A[vi, vk]
+`);
+  let reads = "", writes = "";
+  visitStmt(f.body, {
+    stmt: (s) => {
+      if (s.kind === "SBlockRealize" && s.block.name === "B") {
+        reads = s.block.reads.map((r) => r.buffer.name).join(",");
+        writes = s.block.writes.map((r) => r.buffer.name).join(",");
+      }
+    },
+  });
+  assert.equal(reads, "A");
+  assert.equal(writes, "B");
 });

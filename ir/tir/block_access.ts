@@ -17,7 +17,7 @@ import {
   sub,
   type Var,
 } from "../expr.ts";
-import { type BufferRegion, bufferRegion, type SBlock, type Stmt } from "../tir/stmt.ts";
+import { type BufferRegion, bufferRegion, type SBlock, type Stmt } from "./stmt.ts";
 import { rewritePrimExpr, visitPrimExpr } from "../visit.ts";
 
 /** One access: a buffer and its indices, with inner block vars replaced by their bindings. */
