@@ -23,7 +23,7 @@ import {
   withFunction,
 } from "../module.ts";
 import type { PrimFunc } from "../tir/prim_func.ts";
-import type { Attrs, Stmt } from "../tir/stmt.ts";
+import type { Attrs } from "../tir/stmt.ts";
 import {
   type AnyVar,
   type Binding,
@@ -44,11 +44,13 @@ import {
   varBinding,
 } from "./expr.ts";
 import { type StructInfo, tensorSInfo } from "./struct_info.ts";
-import { rewriteStructInfo, visitPrimExpr, visitStmt } from "../visit.ts";
-import { placeholder, type Tensor as TeTensor } from "../te/tensor.ts";
+import { rewriteStructInfo, visitPrimExpr } from "../visit.ts";
+import { type Operation, placeholder, type Tensor as TeTensor } from "../te/tensor.ts";
+import { isReduce } from "../te/reduce.ts";
 import { createPrimFunc } from "../te/create_prim_func.ts";
 import type { Var } from "../expr.ts";
 import { callTIR } from "./op/call.ts";
+import { structuralEqual, structuralHash } from "../structural.ts";
 import type { RCall } from "./expr.ts";
 
 /** Options of {@link BlockBuilder.function}. */
@@ -80,6 +82,7 @@ export class BlockBuilder {
   #func: FunctionFrame | undefined;
   #dataflow: DataflowFrame | undefined;
   readonly #names = new Map<string, number>();
+  readonly #hashes = new WeakMap<PrimFunc, number>();
 
   /** Starts from an empty module, or from `mod`. */
   constructor(mod?: IRModule) {
@@ -271,21 +274,9 @@ export class BlockBuilder {
     const outs: readonly TeTensor[] = Array.isArray(out)
       ? out as readonly TeTensor[]
       : [out as TeTensor];
-    // Variables the computation uses that no input or output shape binds travel as tir_vars.
-    const bound = new Set<Var>();
-    for (const t of [...inputs, ...outs]) {
-      for (const d of t.shape) visitPrimExpr(d, (x) => void (x.kind === "Var" && bound.add(x)));
-    }
-    const probe = createPrimFunc([...inputs, ...outs], { name });
-    const extra: Var[] = [];
-    visitStmt(probe.body, {
-      expr: (x) => {
-        if (x.kind === "Var" && !bound.has(x) && x.dtype !== "handle") {
-          if (freeIn(probe.body, x) && !extra.includes(x)) extra.push(x);
-        }
-      },
-    });
-    const f = extra.length ? createPrimFunc([...inputs, ...outs, ...extra], { name }) : probe;
+    // Variables the computation uses that no buffer dimension binds travel as tir_vars.
+    const extra = freeScalarVars([...inputs, ...outs]);
+    const f = createPrimFunc([...inputs, ...outs, ...extra], { name });
     const { global_symbol: _symbol, ...attrs } = f.attrs;
     const gv = this.addFunc({ ...f, attrs, isPrivate: true }, name);
     const sinfo = outs.map((t) => tensorSInfo(t.shape, t.dtype));
@@ -307,13 +298,30 @@ export class BlockBuilder {
     return this.emit(call, options.varName);
   }
 
-  /** Adds (or replaces) a function in the module under a fresh name based on `name`. */
+  /**
+   * Adds a function under a fresh name based on `name`. A PrimFunc structurally equal to one the
+   * module already has is not added again: its existing GlobalVar is returned (as TVM does).
+   */
   addFunc(func: BaseFunc, name: string): GlobalVar {
+    if (func.kind === "PrimFunc") {
+      const h = structuralHash(func);
+      for (const [n, g] of this.#mod.functions) {
+        if (g.kind === "PrimFunc" && this.#hashOf(g) === h && structuralEqual(g, func)) {
+          return globalVar(n);
+        }
+      }
+    }
     const n = this.#mod.functions.has(name) && this.#mod.functions.get(name) !== func
       ? freshGlobalName(this.#mod, name)
       : name;
     this.#mod = withFunction(this.#mod, n, func);
     return globalVar(n, func.kind === "relax.Function" ? func.structInfo : undefined);
+  }
+
+  #hashOf(f: PrimFunc): number {
+    let h = this.#hashes.get(f);
+    if (h === undefined) this.#hashes.set(f, h = structuralHash(f));
+    return h;
   }
 
   /** Adds a PrimFunc (e.g. a te-generated kernel) and returns its GlobalVar. */
@@ -381,17 +389,38 @@ export function structInfoVars(s: StructInfo): PrimExpr[] {
   return out;
 }
 
-/** Whether `v` occurs in `s` without being defined there by a loop, block or let. */
-function freeIn(s: Stmt, v: Var): boolean {
-  let defined = false;
-  visitStmt(s, {
-    stmt: (x) => {
-      if (x.kind === "For" && x.loopVar === v) defined = true;
-      if (x.kind === "LetStmt" && x.var === v) defined = true;
-      if (x.kind === "SBlockRealize" && x.block.iterVars.some((iv) => iv.var === v)) defined = true;
-    },
-  });
-  return !defined;
+/**
+ * Variables a te computation needs that no buffer dimension defines (only a dimension that is
+ * exactly a variable defines it): symbolic scalars (a `clip` bound) or variables inside shape
+ * expressions (`n - 1`). They become scalar parameters and travel as the call's `tir_vars`.
+ */
+function freeScalarVars(tensors: readonly TeTensor[]): Var[] {
+  const bound = new Set<Var>(), used: Var[] = [], seen = new Set<Operation>();
+  const use = (e: PrimExpr) =>
+    visitPrimExpr(e, (x) => void (x.kind === "Var" && !used.includes(x) && used.push(x)));
+  const visit = (t: TeTensor) => {
+    for (const d of t.shape) d.kind === "Var" ? bound.add(d) : use(d);
+    const op = t.op;
+    if (seen.has(op)) return;
+    seen.add(op);
+    if (op.kind !== "te.ComputeOp") return;
+    for (const iv of [...op.axes, ...op.reduceAxes]) {
+      bound.add(iv.var);
+      use(iv.dom.min);
+      use(iv.dom.extent);
+    }
+    for (const b of op.body) {
+      if (!isReduce(b)) use(b);
+      else {
+        b.combiner.lhs.forEach((v) => bound.add(v));
+        b.combiner.rhs.forEach((v) => bound.add(v));
+        [...b.source, b.condition, ...(b.init ?? []), ...b.combiner.identity].forEach(use);
+      }
+    }
+    op.inputs.forEach(visit);
+  };
+  tensors.forEach(visit);
+  return used.filter((v) => !bound.has(v) && v.dtype !== "handle");
 }
 
 /** Whether `e` is a variable bound by a dataflow block. */

@@ -11,7 +11,12 @@ import type { Attrs } from "../../tir/stmt.ts";
 import { type Expr, primValue, type RCall, shapeExpr } from "../expr.ts";
 import { type StructInfo, tensorSInfo, type TensorStructInfo } from "../struct_info.ts";
 import { broadcastShapes, commonDType, tensorArg } from "./_infer.ts";
-import { makeOpCall, type OpPattern, registerOp, shortName } from "./registry.ts";
+import { cannotLegalize, outTensor, scalarArgValue } from "./_legalize.ts";
+import { type LegalizeFn, makeOpCall, type OpPattern, registerOp, shortName } from "./registry.ts";
+import { broadcastCompute, cast as teCast, full as teFull } from "./legalize/topi_common.ts";
+import { resize2d as teResize2d, RESIZE_MODES, RESIZE_ROUNDING } from "./legalize/topi_image.ts";
+import { arange as teArange, trilu } from "./legalize/topi_transform.ts";
+import { select } from "../../te/intrin.ts";
 
 function reg(
   name: string,
@@ -19,6 +24,7 @@ function reg(
   attrs: Attrs,
   pattern: OpPattern,
   infer: (args: readonly Expr[], attrs: Attrs, op: string) => StructInfo,
+  legalize?: LegalizeFn,
 ): void {
   const full = `relax.${name}`;
   registerOp({
@@ -28,7 +34,17 @@ function reg(
     attrs,
     pattern,
     infer: (a, at) => infer(a, at, full),
+    ...(legalize ? { legalize } : {}),
   });
+}
+
+/** A fill: `call_tir` of `T_full` with no tensor inputs (the `_like` ops only use the shape). */
+function legalizeFull(name: string, value: number | undefined, valueArg: number): LegalizeFn {
+  return (call, ctx) => {
+    const out = outTensor(call);
+    const v = value ?? scalarArgValue(call, valueArg, "fill_value");
+    return ctx.callTe(() => teFull(out.shape, v, out.dtype), [], { name });
+  };
 }
 
 function shapeOf(op: string, e: Expr | undefined): readonly PrimExpr[] | undefined {
@@ -55,7 +71,7 @@ for (const n of ["zeros", "ones"]) {
     const s = shapeOf(op, args[0]);
     const t = parseDType(String(attrs.dtype));
     return s ? tensorSInfo(s, t) : tensorSInfo(undefined, t, -1);
-  });
+  }, legalizeFull(n, n === "zeros" ? 0 : 1, -1));
 }
 reg("full", ["shape", "fill_value"], { dtype: null }, "elemwise", (args, attrs, op) => {
   const s = shapeOf(op, args[0]);
@@ -63,18 +79,18 @@ reg("full", ["shape", "fill_value"], { dtype: null }, "elemwise", (args, attrs, 
     ? scalarArg(op, args[1], "fill_value")
     : parseDType(String(attrs.dtype));
   return s ? tensorSInfo(s, t) : tensorSInfo(undefined, t, -1);
-});
+}, legalizeFull("full", undefined, 1));
 for (const n of ["zeros_like", "ones_like"]) {
   reg(n, ["x"], { dtype: null }, "elemwise", (args, attrs, op) => {
     const x = tensorArg(op, args, 0, "x");
     return keep(x, attrs.dtype === null ? x.dtype : parseDType(String(attrs.dtype)));
-  });
+  }, legalizeFull(n === "zeros_like" ? "zeros" : "ones", n === "zeros_like" ? 0 : 1, -1));
 }
 reg("full_like", ["x", "fill_value"], { dtype: null }, "elemwise", (args, attrs, op) => {
   const x = tensorArg(op, args, 0, "x");
   scalarArg(op, args[1], "fill_value");
   return keep(x, attrs.dtype === null ? x.dtype : parseDType(String(attrs.dtype)));
-});
+}, legalizeFull("full", undefined, 1));
 reg("arange", ["start", "end", "step"], { dtype: "int64" }, "injective", (args, attrs) => {
   const t = parseDType(String(attrs.dtype));
   const vals = args.map((a, i) => {
@@ -95,6 +111,10 @@ reg("arange", ["start", "end", "step"], { dtype: "int64" }, "injective", (args, 
     return tensorSInfo([cast(floordiv(add(sub(e, b), st.value - 1), st.value), "int64")], t);
   }
   return tensorSInfo(undefined, t, 1);
+}, (call, ctx) => {
+  const out = outTensor(call);
+  const start = scalarArgValue(call, 0, "start"), step = scalarArgValue(call, 2, "step");
+  return ctx.callTe(() => teArange(start, step, out.shape[0]!, out.dtype), [], { name: "arange" });
 });
 for (const n of ["tril", "triu"]) {
   reg(n, ["x", "k"], {}, "injective", (args, _a, op) => {
@@ -104,6 +124,9 @@ for (const n of ["tril", "triu"]) {
     }
     scalarArg(op, args[1], "k");
     return keep(x, x.dtype);
+  }, (call, ctx) => {
+    const k = scalarArgValue(call, 1, "k");
+    return ctx.callTe((x) => trilu(x, k, n === "triu"), [call.args[0]!], { name: n });
   });
 }
 
@@ -121,10 +144,18 @@ reg("where", ["condition", "x1", "x2"], {}, "broadcast", (args, _a, op) => {
     if (all) return tensorSInfo(all, t);
   }
   return tensorSInfo(undefined, t, Math.max(c.ndim, a.ndim, b.ndim));
-});
+}, (call, ctx) =>
+  ctx.callTe(
+    (c, a, b) => broadcastCompute([c, a, b], ([x, y, z]) => select(x!, y!, z!), "T_where"),
+    call.args,
+    { name: "where" },
+  ));
 
 reg("astype", ["x"], { dtype: "float32" }, "elemwise", (args, attrs, op) => {
   return keep(tensorArg(op, args, 0, "x"), parseDType(String(attrs.dtype)));
+}, (call, ctx) => {
+  const t = parseDType(String(call.attrs.dtype));
+  return ctx.callTe((x) => teCast(x, t), [call.args[0]!], { name: "cast" });
 });
 
 reg(
@@ -162,6 +193,33 @@ reg(
     const h = layout.indexOf("H"), w = layout.indexOf("W");
     if (h < 0 || w < 0) throw new Error(`image.resize2d: layout "${layout}" has no H and W axes`);
     return tensorSInfo(x.shape.map((d, i) => (i === h ? size[0]! : i === w ? size[1]! : d)), t);
+  },
+  (call, ctx) => {
+    const a = call.attrs;
+    const mode = String(a.coordinate_transformation_mode), rm = String(a.rounding_method);
+    if (!RESIZE_MODES.includes(mode)) {
+      throw cannotLegalize(call, `coordinate_transformation_mode "${mode}" is not supported`);
+    }
+    if (!RESIZE_ROUNDING.includes(rm)) {
+      throw cannotLegalize(call, `rounding_method "${rm}" is not supported`);
+    }
+    const out = outTensor(call);
+    const layout = String(a.layout);
+    const oh = out.shape[layout.indexOf("H")]!, ow = out.shape[layout.indexOf("W")]!;
+    return ctx.callTe(
+      (x) =>
+        teResize2d(x, [oh, ow], {
+          layout: String(a.layout),
+          method: String(a.method),
+          coordinateTransformationMode: mode,
+          roundingMethod: rm,
+          cubicAlpha: Number(a.cubic_alpha),
+          cubicExclude: Number(a.cubic_exclude) !== 0,
+          outDtype: out.dtype,
+        }),
+      [call.args[0]!],
+      { name: "resize2d" },
+    );
   },
 );
 

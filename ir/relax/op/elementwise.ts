@@ -9,7 +9,30 @@ import { isBool, isFloat } from "../../dtype.ts";
 import type { Expr, RCall } from "../expr.ts";
 import { tensorSInfo } from "../struct_info.ts";
 import { broadcastSInfo, commonDType, tensorArg } from "./_infer.ts";
-import { makeOpCall, registerOp, shortName } from "./registry.ts";
+import { scalarArgValue, scalarConstant } from "./_legalize.ts";
+import { type LegalizeFn, makeOpCall, registerOp, shortName } from "./registry.ts";
+import { broadcastCompute, elemwise, type Operand } from "./legalize/topi_common.ts";
+import { binaryScalar, clip as clipScalar, unaryScalar } from "./legalize/topi_elemwise.ts";
+import type { Tensor as TeTensor } from "../../te/tensor.ts";
+
+/** `call_tir` of `T_<name>` over the broadcast operands; rank-0 constants are inlined. */
+function legalizeBinary(name: string): LegalizeFn {
+  const f = binaryScalar(name);
+  return (call, ctx) => {
+    const consts = call.args.map(scalarConstant);
+    if (consts.every((c) => c)) consts[0] = undefined;
+    const tensors = call.args.filter((_, i) => !consts[i]);
+    return ctx.callTe(
+      (...ts: TeTensor[]) => {
+        let k = 0;
+        const ops: Operand[] = consts.map((c) => c ?? ts[k++]!);
+        return broadcastCompute(ops, ([a, b]) => f(a!, b!), `T_${name}`);
+      },
+      tensors,
+      { name },
+    );
+  };
+}
 
 type Kind = "arith" | "compare" | "logical";
 
@@ -21,6 +44,7 @@ function registerBinary(name: string, kind: Kind): void {
     optionalArgs: 0,
     attrs: {},
     pattern: "broadcast",
+    legalize: legalizeBinary(name),
     infer: (args) => {
       const a = tensorArg(full, args, 0, "x1");
       const b = tensorArg(full, args, 1, "x2");
@@ -54,6 +78,18 @@ for (const n of ["logical_and", "logical_or"]) registerBinary(n, "logical");
 
 type UnaryKind = "float" | "numeric" | "bool";
 
+const legalizeUnary = (name: string): LegalizeFn => (call, ctx) =>
+  ctx.callTe((x) => elemwise(x, unaryScalar(name)), [call.args[0]!], {
+    name: name === "erf" ? "erf" : `tir_${name}`,
+  });
+
+const legalizeClip: LegalizeFn = (call, ctx) => {
+  const lo = scalarArgValue(call, 1, "min"), hi = scalarArgValue(call, 2, "max");
+  return ctx.callTe((x) => elemwise(x, (v) => clipScalar(v, lo, hi)), [call.args[0]!], {
+    name: "tir_clip",
+  });
+};
+
 function registerUnary(name: string, kind: UnaryKind, extraArgs: readonly string[] = []): void {
   const full = `relax.${name}`;
   registerOp({
@@ -62,6 +98,7 @@ function registerUnary(name: string, kind: UnaryKind, extraArgs: readonly string
     optionalArgs: 0,
     attrs: {},
     pattern: "elemwise",
+    legalize: name === "clip" ? legalizeClip : legalizeUnary(name),
     infer: (args) => {
       const a = tensorArg(full, args, 0, "x");
       if (kind === "float" && a.dtype !== "void" && !isFloat(a.dtype)) {

@@ -19,9 +19,26 @@ import {
   normAxis,
   tensorArg,
 } from "./_infer.ts";
-import { fmtDim, fmtShape, makeOpCall, registerOp, shortName } from "./registry.ts";
+import {
+  fmtDim,
+  fmtShape,
+  type LegalizeFn,
+  makeOpCall,
+  registerOp,
+  shortName,
+} from "./registry.ts";
 import { add } from "./elementwise.ts";
 import { permuteDims } from "./manipulate.ts";
+import { matmul as teMatmul } from "./legalize/topi_linalg.ts";
+import {
+  argReduce,
+  cumsum as teCumsum,
+  mean as teMean,
+  reduce as teReduce,
+  type ReduceKind,
+  std as teStd,
+  variance as teVariance,
+} from "./legalize/topi_reduce.ts";
 
 registerOp({
   name: "relax.matmul",
@@ -29,6 +46,13 @@ registerOp({
   optionalArgs: 0,
   attrs: { out_dtype: "void" },
   pattern: "out-elemwise-fusable",
+  legalize: (call, ctx) => {
+    const od = call.attrs.out_dtype as DType;
+    const t = od !== "void" ? od : (call.structInfo as { dtype: DType }).dtype;
+    return ctx.callTe((a, b) => teMatmul(a, b, t), [call.args[0]!, call.args[1]!], {
+      name: "matmul",
+    });
+  },
   infer: (args, attrs) => {
     const op = "relax.matmul";
     const a = tensorArg(op, args, 0, "x1");
@@ -119,6 +143,25 @@ function reducedSInfo(
   return tensorSInfo(out, t);
 }
 
+function legalizeReduce(n: string): LegalizeFn {
+  const full = `relax.${n}`;
+  return (call, ctx) => {
+    const x = tensorArg(full, call.args, 0, "x");
+    const axes = reduceAxes(full, call.attrs, x.ndim);
+    const o = { keepdims: call.attrs.keepdims === true };
+    return ctx.callTe(
+      (t) => {
+        if (n === "mean") return teMean(t, axes, o);
+        if (n === "variance") return teVariance(t, axes, o);
+        if (n === "std") return teStd(t, axes, o);
+        return teReduce(t, n as ReduceKind, axes, o);
+      },
+      [call.args[0]!],
+      { name: n },
+    );
+  };
+}
+
 for (const n of ["sum", "mean", "max", "min", "prod", "variance", "std"]) {
   const full = `relax.${n}`;
   registerOp({
@@ -127,6 +170,7 @@ for (const n of ["sum", "mean", "max", "min", "prod", "variance", "std"]) {
     optionalArgs: 0,
     attrs: { axis: null, keepdims: false },
     pattern: "reduction",
+    legalize: legalizeReduce(n),
     infer: (args, attrs) => reducedSInfo(full, args, attrs),
   });
 }
@@ -138,6 +182,18 @@ for (const n of ["argmax", "argmin"]) {
     optionalArgs: 0,
     attrs: { axis: null, keepdims: false },
     pattern: "reduction",
+    legalize: (call, ctx) => {
+      const x = tensorArg(full, call.args, 0, "x");
+      const axis = call.attrs.axis === null
+        ? undefined
+        : normAxis(full, intAttr(full, "axis", call.attrs.axis), x.ndim);
+      return ctx.callTe(
+        (t) =>
+          argReduce(t, n as "argmax" | "argmin", axis, { keepdims: call.attrs.keepdims === true }),
+        [call.args[0]!],
+        { name: n },
+      );
+    },
     infer: (args, attrs) => {
       if (attrs.axis !== null) intAttr(full, "axis", attrs.axis);
       return reducedSInfo(full, args, attrs, "int64");
@@ -151,6 +207,18 @@ registerOp({
   optionalArgs: 0,
   attrs: { axis: null, dtype: null, exclusive: false },
   pattern: "opaque",
+  legalize: (call, ctx) => {
+    const op = "relax.cumsum";
+    const x = tensorArg(op, call.args, 0, "x");
+    const axis = call.attrs.axis === null
+      ? undefined
+      : normAxis(op, intAttr(op, "axis", call.attrs.axis), x.ndim);
+    const dtype = (call.structInfo as { dtype: DType }).dtype;
+    const exclusive = call.attrs.exclusive === true;
+    return ctx.callTe((t) => teCumsum(t, axis, { dtype, exclusive }), [call.args[0]!], {
+      name: "cumsum",
+    });
+  },
   infer: (args, attrs) => {
     const x = tensorArg("relax.cumsum", args, 0, "x");
     const t = (attrs.dtype ?? x.dtype) as DType;

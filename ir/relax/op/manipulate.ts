@@ -1,7 +1,7 @@
 /**
  * Tensor manipulation operators: reshape, permute_dims, concat, split, squeeze, expand_dims,
- * broadcast_to, flatten, strided_slice, take, stack, repeat, tile, flip, one_hot,
- * layout_transform.
+ * broadcast_to, flatten, stack, repeat, tile, flip and layout_transform (the indexing ones,
+ * strided_slice, take and one_hot, are in `indexing.ts`).
  *
  * @module
  */
@@ -11,6 +11,7 @@ import type { Attrs } from "../../tir/stmt.ts";
 import type { Expr, RCall } from "../expr.ts";
 import { shapeExpr } from "../expr.ts";
 import { type StructInfo, tensorSInfo, type TensorStructInfo, tupleSInfo } from "../struct_info.ts";
+import type { Tensor as TeTensor } from "../../te/tensor.ts";
 import {
   broadcastShapes,
   dim,
@@ -26,11 +27,14 @@ import {
   fmtDim,
   fmtShape,
   fmtSInfo,
+  type LegalizeFn,
   makeOpCall,
   type OpPattern,
   registerOp,
   shortName,
 } from "./registry.ts";
+import { outTensor, tupleFields } from "./_legalize.ts";
+import * as topi from "./legalize/topi_transform.ts";
 
 function reg(
   name: string,
@@ -38,6 +42,7 @@ function reg(
   attrs: Attrs,
   pattern: OpPattern,
   infer: (args: readonly Expr[], attrs: Attrs, op: string) => StructInfo,
+  legalize: LegalizeFn,
 ): void {
   const full = `relax.${name}`;
   registerOp({
@@ -47,8 +52,19 @@ function reg(
     attrs,
     pattern,
     infer: (a, at) => infer(a, at, full),
+    legalize,
   });
 }
+
+/** `call_tir` of `f` over the first argument, named `name`. */
+const unaryTe = (
+  name: string,
+  f: (x: TeTensor, call: RCall) => TeTensor,
+): LegalizeFn =>
+(call, ctx) => ctx.callTe((x) => f(x, call), [call.args[0]!], { name });
+
+/** A reshape to the call's inferred shape (`reshape`, `flatten`). */
+const legalizeReshape = unaryTe("reshape", (x, call) => topi.reshape(x, outTensor(call).shape));
 
 const same = (
   x: TensorStructInfo,
@@ -72,6 +88,11 @@ function shapeArg(
     );
   }
   return s.values;
+}
+
+function argNdim(e: Expr | undefined): number {
+  const s = e?.structInfo;
+  return s && s.kind === "TensorStructInfo" ? s.ndim : -1;
 }
 
 function product(xs: readonly PrimExpr[]): PrimExpr {
@@ -101,22 +122,35 @@ reg("reshape", ["x", "shape"], {}, "injective", (args, _a, op) => {
     }
   }
   return tensorSInfo(s, x.dtype);
-});
+}, legalizeReshape);
 
-reg("permute_dims", ["x"], { axes: null }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  const axes = intListAttr(op, "axes", attrs.axes ?? undefined);
-  if (x.ndim < 0) return same(x, undefined);
-  const perm = axes
-    ? axes.map((a) => normAxis(op, a, x.ndim))
-    : [...Array(x.ndim).keys()].reverse();
-  if (perm.length !== x.ndim || new Set(perm).size !== perm.length) {
-    throw new Error(
-      `permute_dims: axes ${JSON.stringify(axes)} is not a permutation of ${x.ndim} axes`,
-    );
-  }
-  return same(x, x.shape && perm.map((p) => x.shape![p]!));
-});
+reg(
+  "permute_dims",
+  ["x"],
+  { axes: null },
+  "injective",
+  (args, attrs, op) => {
+    const x = tensorArg(op, args, 0, "x");
+    const axes = intListAttr(op, "axes", attrs.axes ?? undefined);
+    if (x.ndim < 0) return same(x, undefined);
+    const perm = axes
+      ? axes.map((a) => normAxis(op, a, x.ndim))
+      : [...Array(x.ndim).keys()].reverse();
+    if (perm.length !== x.ndim || new Set(perm).size !== perm.length) {
+      throw new Error(
+        `permute_dims: axes ${JSON.stringify(axes)} is not a permutation of ${x.ndim} axes`,
+      );
+    }
+    return same(x, x.shape && perm.map((p) => x.shape![p]!));
+  },
+  unaryTe("transpose", (x, call) => {
+    const axes = intListAttr("relax.permute_dims", "axes", call.attrs.axes ?? undefined);
+    const perm = axes
+      ? axes.map((a) => normAxis("relax.permute_dims", a, x.ndim))
+      : [...Array(x.ndim).keys()].reverse();
+    return topi.transpose(x, perm);
+  }),
+);
 
 function tupleTensors(op: string, e: Expr | undefined): TensorStructInfo[] {
   const s = e?.structInfo;
@@ -157,6 +191,14 @@ reg("concat", ["tensors"], { axis: 0 }, "injective", (args, attrs, op) => {
   }
   if (!first.shape || total === undefined) return tensorSInfo(undefined, first.dtype, first.ndim);
   return tensorSInfo(first.shape.map((d, i) => (i === axis ? total! : d)), first.dtype);
+}, (call, ctx) => {
+  const fields = tupleFields(call.args[0]!, ctx);
+  const axis = normAxis(
+    "relax.concat",
+    intAttr("relax.concat", "axis", call.attrs.axis),
+    argNdim(fields[0]),
+  );
+  return ctx.callTe((...ts) => topi.concatenate(ts, axis), fields, { name: "concatenate" });
 });
 
 reg("split", ["x"], { indices_or_sections: 1, axis: 0 }, "injective", (args, attrs, op) => {
@@ -182,33 +224,78 @@ reg("split", ["x"], { indices_or_sections: 1, axis: 0 }, "injective", (args, att
       part(i + 1 < bounds.length ? intImm(bounds[i + 1]! - b, "int64") : d && sub(d, b))
     ),
   );
+}, (call, ctx) => {
+  const op = "relax.split";
+  const x = tensorArg(op, call.args, 0, "x");
+  const axis = normAxis(op, intAttr(op, "axis", call.attrs.axis), x.ndim);
+  const parts = (call.structInfo as { fields: readonly StructInfo[] }).fields.map((f) =>
+    (f as TensorStructInfo).shape![axis]!
+  );
+  const ios = call.attrs.indices_or_sections;
+  const starts = typeof ios === "number"
+    ? parts.map((_, i) => mul(parts[0]!, i))
+    : [0, ...(intListAttr(op, "indices_or_sections", ios) ?? [])].map((b) => dim(b));
+  const name = typeof ios === "number" ? "T_split_sections" : "T_split";
+  return ctx.callTe((t) => topi.split(t, axis, starts, parts, name), [call.args[0]!], {
+    name: "split",
+  });
 });
 
-reg("squeeze", ["x"], { axis: null }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  const ax = intListAttr(op, "axis", attrs.axis ?? undefined)?.map((a) => normAxis(op, a, x.ndim));
-  if (!x.shape) return tensorSInfo(undefined, x.dtype, ax && x.ndim >= 0 ? x.ndim - ax.length : -1);
-  for (const a of ax ?? []) {
-    if (dimDiffers(x.shape[a]!, intImm(1, "int64"))) {
-      throw new Error(
-        `squeeze: axis ${a} of ${fmtShape(x.shape)} has size ${fmtDim(x.shape[a]!)}, not 1`,
-      );
+reg(
+  "squeeze",
+  ["x"],
+  { axis: null },
+  "injective",
+  (args, attrs, op) => {
+    const x = tensorArg(op, args, 0, "x");
+    const ax = intListAttr(op, "axis", attrs.axis ?? undefined)?.map((a) =>
+      normAxis(op, a, x.ndim)
+    );
+    if (!x.shape) {
+      return tensorSInfo(undefined, x.dtype, ax && x.ndim >= 0 ? x.ndim - ax.length : -1);
     }
-  }
-  return tensorSInfo(x.shape.filter((d, i) => (ax ? !ax.includes(i) : dimValue(d) !== 1)), x.dtype);
-});
+    for (const a of ax ?? []) {
+      if (dimDiffers(x.shape[a]!, intImm(1, "int64"))) {
+        throw new Error(
+          `squeeze: axis ${a} of ${fmtShape(x.shape)} has size ${fmtDim(x.shape[a]!)}, not 1`,
+        );
+      }
+    }
+    return tensorSInfo(
+      x.shape.filter((d, i) => (ax ? !ax.includes(i) : dimValue(d) !== 1)),
+      x.dtype,
+    );
+  },
+  unaryTe("squeeze", (x, call) => {
+    const ax = intListAttr("relax.squeeze", "axis", call.attrs.axis ?? undefined)?.map((a) =>
+      normAxis("relax.squeeze", a, x.ndim)
+    );
+    return topi.squeeze(x, ax ?? [...x.shape.keys()].filter((i) => dimValue(x.shape[i]!) === 1));
+  }),
+);
 
-reg("expand_dims", ["x"], { axis: [0] }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  const raw = intListAttr(op, "axis", attrs.axis) ?? [];
-  const nd = x.ndim + raw.length;
-  const ax = raw.map((a) => normAxis(op, a, nd));
-  if (!x.shape) return tensorSInfo(undefined, x.dtype, x.ndim < 0 ? -1 : nd);
-  const out: PrimExpr[] = [];
-  let k = 0;
-  for (let i = 0; i < nd; i++) out.push(ax.includes(i) ? dim(1) : x.shape[k++]!);
-  return tensorSInfo(out, x.dtype);
-});
+reg(
+  "expand_dims",
+  ["x"],
+  { axis: [0] },
+  "injective",
+  (args, attrs, op) => {
+    const x = tensorArg(op, args, 0, "x");
+    const raw = intListAttr(op, "axis", attrs.axis) ?? [];
+    const nd = x.ndim + raw.length;
+    const ax = raw.map((a) => normAxis(op, a, nd));
+    if (!x.shape) return tensorSInfo(undefined, x.dtype, x.ndim < 0 ? -1 : nd);
+    const out: PrimExpr[] = [];
+    let k = 0;
+    for (let i = 0; i < nd; i++) out.push(ax.includes(i) ? dim(1) : x.shape[k++]!);
+    return tensorSInfo(out, x.dtype);
+  },
+  unaryTe("expand_dims", (x, call) => {
+    const raw = intListAttr("relax.expand_dims", "axis", call.attrs.axis) ?? [];
+    const nd = x.ndim + raw.length;
+    return topi.expandDims(x, raw.map((a) => normAxis("relax.expand_dims", a, nd)));
+  }),
+);
 
 reg("broadcast_to", ["x", "shape"], {}, "broadcast", (args, _a, op) => {
   const x = tensorArg(op, args, 0, "x");
@@ -226,67 +313,12 @@ reg("broadcast_to", ["x", "shape"], {}, "broadcast", (args, _a, op) => {
     }
   }
   return s ? tensorSInfo(s, x.dtype) : tensorSInfo(undefined, x.dtype, -1);
-});
+}, unaryTe("broadcast_to", (x, call) => topi.broadcastTo(x, outTensor(call).shape)));
 
 reg("flatten", ["x"], {}, "injective", (args, _a, op) => {
   const x = tensorArg(op, args, 0, "x");
   return x.shape ? tensorSInfo([product(x.shape)], x.dtype) : tensorSInfo(undefined, x.dtype, 1);
-});
-
-reg(
-  "strided_slice",
-  ["x"],
-  { axes: [], begin: [], end: [], strides: null, assume_inbound: false },
-  "injective",
-  (args, attrs, op) => {
-    const x = tensorArg(op, args, 0, "x");
-    const axes = (intListAttr(op, "axes", attrs.axes) ?? []).map((a) => normAxis(op, a, x.ndim));
-    const begin = intListAttr(op, "begin", attrs.begin) ?? [];
-    const end = intListAttr(op, "end", attrs.end) ?? [];
-    const strides = intListAttr(op, "strides", attrs.strides ?? undefined) ?? axes.map(() => 1);
-    if (
-      begin.length !== axes.length || end.length !== axes.length || strides.length !== axes.length
-    ) {
-      throw new Error(`strided_slice: axes, begin, end and strides must have the same length`);
-    }
-    if (!x.shape) return same(x, undefined);
-    const out = [...x.shape];
-    axes.forEach((a, i) => {
-      const n = dimValue(x.shape![a]!);
-      const st = strides[i]!;
-      if (st === 0) throw new Error(`strided_slice: stride of axis ${a} is 0`);
-      if (n === undefined) {
-        out[a] = intImm(Math.max(0, Math.ceil((end[i]! - begin[i]!) / st)), "int64");
-        return;
-      }
-      const clamp = (v: number, lo: number, hi: number) =>
-        Math.min(Math.max(v < 0 ? v + n : v, lo), hi);
-      const b = st > 0 ? clamp(begin[i]!, 0, n) : clamp(begin[i]!, -1, n - 1);
-      const e = st > 0 ? clamp(end[i]!, 0, n) : clamp(end[i]!, -1, n - 1);
-      out[a] = intImm(Math.max(0, Math.ceil((e - b) / st)), "int64");
-    });
-    return tensorSInfo(out, x.dtype);
-  },
-);
-
-reg("take", ["x", "indices"], { axis: null, mode: "fast" }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  const idx = tensorArg(op, args, 1, "indices");
-  if (idx.dtype !== "void" && !idx.dtype.startsWith("int") && !idx.dtype.startsWith("uint")) {
-    throw new Error(`take: indices must be integers, got ${idx.dtype}`);
-  }
-  if (attrs.axis === null) {
-    return idx.shape ? tensorSInfo(idx.shape, x.dtype) : tensorSInfo(undefined, x.dtype, idx.ndim);
-  }
-  const axis = normAxis(op, intAttr(op, "axis", attrs.axis), x.ndim);
-  if (!x.shape || !idx.shape) {
-    return tensorSInfo(undefined, x.dtype, x.ndim < 0 || idx.ndim < 0 ? -1 : x.ndim - 1 + idx.ndim);
-  }
-  return tensorSInfo(
-    [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)],
-    x.dtype,
-  );
-});
+}, legalizeReshape);
 
 reg("stack", ["tensors"], { axis: 0 }, "injective", (args, attrs, op) => {
   const ts = tupleTensors(op, args[0]);
@@ -307,56 +339,73 @@ reg("stack", ["tensors"], { axis: 0 }, "injective", (args, attrs, op) => {
   const out = [...first.shape];
   out.splice(axis, 0, dim(ts.length));
   return tensorSInfo(out, first.dtype);
-});
-
-reg("repeat", ["x"], { repeats: 1, axis: null }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  const r = intAttr(op, "repeats", attrs.repeats);
-  if (r < 1) throw new Error(`repeat: repeats must be positive, got ${r}`);
-  if (!x.shape) return tensorSInfo(undefined, x.dtype, attrs.axis === null ? 1 : x.ndim);
-  if (attrs.axis === null) return tensorSInfo([mul(product(x.shape), r)], x.dtype);
-  const axis = normAxis(op, intAttr(op, "axis", attrs.axis), x.ndim);
-  return tensorSInfo(x.shape.map((d, i) => (i === axis ? mul(d, r) : d)), x.dtype);
-});
-
-reg("tile", ["x"], { repeats: [] }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  const reps = intListAttr(op, "repeats", attrs.repeats) ?? [];
-  if (!x.shape) {
-    return tensorSInfo(undefined, x.dtype, x.ndim < 0 ? -1 : Math.max(x.ndim, reps.length));
-  }
-  const n = Math.max(x.shape.length, reps.length);
-  const s = [...Array(n - x.shape.length).fill(dim(1)), ...x.shape] as PrimExpr[];
-  const r = [...Array(n - reps.length).fill(1), ...reps] as number[];
-  return tensorSInfo(s.map((d, i) => mul(d, r[i]!)), x.dtype);
-});
-
-reg("flip", ["x"], { axis: 0 }, "injective", (args, attrs, op) => {
-  const x = tensorArg(op, args, 0, "x");
-  normAxis(op, intAttr(op, "axis", attrs.axis), x.ndim);
-  return same(x, x.shape);
+}, (call, ctx) => {
+  const fields = tupleFields(call.args[0]!, ctx);
+  const op = "relax.stack";
+  const axis = normAxis(op, intAttr(op, "axis", call.attrs.axis), argNdim(fields[0]) + 1);
+  return ctx.callTe((...ts) => topi.stack(ts, axis), fields, { name: "stack" });
 });
 
 reg(
-  "one_hot",
-  ["indices", "on_value", "off_value"],
-  { depth: 1, axis: -1 },
+  "repeat",
+  ["x"],
+  { repeats: 1, axis: null },
   "injective",
   (args, attrs, op) => {
-    const idx = tensorArg(op, args, 0, "indices");
-    const on = args[1]!.structInfo;
-    if (on.kind !== "PrimStructInfo") {
-      throw new Error(
-        `one_hot: argument "on_value" must be a scalar (R.prim_value)`,
-      );
-    }
-    const depth = intAttr(op, "depth", attrs.depth);
-    if (!idx.shape) return tensorSInfo(undefined, on.dtype, idx.ndim < 0 ? -1 : idx.ndim + 1);
-    const axis = normAxis(op, intAttr(op, "axis", attrs.axis), idx.ndim + 1);
-    const out = [...idx.shape];
-    out.splice(axis, 0, dim(depth));
-    return tensorSInfo(out, on.dtype);
+    const x = tensorArg(op, args, 0, "x");
+    const r = intAttr(op, "repeats", attrs.repeats);
+    if (r < 1) throw new Error(`repeat: repeats must be positive, got ${r}`);
+    if (!x.shape) return tensorSInfo(undefined, x.dtype, attrs.axis === null ? 1 : x.ndim);
+    if (attrs.axis === null) return tensorSInfo([mul(product(x.shape), r)], x.dtype);
+    const axis = normAxis(op, intAttr(op, "axis", attrs.axis), x.ndim);
+    return tensorSInfo(x.shape.map((d, i) => (i === axis ? mul(d, r) : d)), x.dtype);
   },
+  unaryTe("repeat", (x, call) => {
+    const op = "relax.repeat";
+    const axis = call.attrs.axis === null
+      ? undefined
+      : normAxis(op, intAttr(op, "axis", call.attrs.axis), x.ndim);
+    return topi.repeat(x, intAttr(op, "repeats", call.attrs.repeats), axis);
+  }),
+);
+
+reg(
+  "tile",
+  ["x"],
+  { repeats: [] },
+  "injective",
+  (args, attrs, op) => {
+    const x = tensorArg(op, args, 0, "x");
+    const reps = intListAttr(op, "repeats", attrs.repeats) ?? [];
+    if (!x.shape) {
+      return tensorSInfo(undefined, x.dtype, x.ndim < 0 ? -1 : Math.max(x.ndim, reps.length));
+    }
+    const n = Math.max(x.shape.length, reps.length);
+    const s = [...Array(n - x.shape.length).fill(dim(1)), ...x.shape] as PrimExpr[];
+    const r = [...Array(n - reps.length).fill(1), ...reps] as number[];
+    return tensorSInfo(s.map((d, i) => mul(d, r[i]!)), x.dtype);
+  },
+  unaryTe(
+    "tile",
+    (x, call) => topi.tile(x, intListAttr("relax.tile", "repeats", call.attrs.repeats) ?? []),
+  ),
+);
+
+reg(
+  "flip",
+  ["x"],
+  { axis: 0 },
+  "injective",
+  (args, attrs, op) => {
+    const x = tensorArg(op, args, 0, "x");
+    normAxis(op, intAttr(op, "axis", attrs.axis), x.ndim);
+    return same(x, x.shape);
+  },
+  unaryTe(
+    "flip",
+    (x, call) =>
+      topi.flip(x, normAxis("relax.flip", intAttr("relax.flip", "axis", call.attrs.axis), x.ndim)),
+  ),
 );
 
 reg(
@@ -374,6 +423,12 @@ reg(
     }
     return same(x, x.shape && perm.map((p) => x.shape![p]!));
   },
+  unaryTe("te_layout_transform", (x, call) =>
+    topi.transpose(
+      x,
+      layoutPermutation(String(call.attrs.src_layout), String(call.attrs.dst_layout)),
+      "te_layout_transform",
+    )),
 );
 
 /** The axis permutation that turns layout `src` into `dst` (e.g. NCHW -> NHWC gives [0, 2, 3, 1]). */
@@ -440,38 +495,6 @@ export function flatten(x: Expr): RCall {
   return makeOpCall("relax.flatten", [x]);
 }
 
-/** Options of {@link stridedSlice}. */
-export interface StridedSliceOptions {
-  /** Step per axis (1 by default). */
-  readonly strides?: readonly number[];
-  /** Whether the bounds are known to be in range. */
-  readonly assumeInbound?: boolean;
-}
-
-/** Slices `x[begin:end:stride]` along `axes`. */
-export function stridedSlice(
-  x: Expr,
-  slice: {
-    readonly axes: readonly number[];
-    readonly begin: readonly number[];
-    readonly end: readonly number[];
-  },
-  options: StridedSliceOptions = {},
-): RCall {
-  return makeOpCall("relax.strided_slice", [x], {
-    axes: [...slice.axes],
-    begin: [...slice.begin],
-    end: [...slice.end],
-    strides: options.strides ? [...options.strides] : null,
-    assume_inbound: options.assumeInbound ?? false,
-  });
-}
-
-/** Gathers elements at `indices` along `axis` (of the flattened tensor when omitted). */
-export function take(x: Expr, indices: Expr, options: { readonly axis?: number } = {}): RCall {
-  return makeOpCall("relax.take", [x, indices], { axis: options.axis ?? null, mode: "fast" });
-}
-
 /** Stacks a tuple of same-shaped tensors along a new axis. */
 export function stack(tensors: Expr, options: { readonly axis?: number } = {}): RCall {
   return makeOpCall("relax.stack", [tensors], { axis: options.axis ?? 0 });
@@ -490,20 +513,6 @@ export function tile(x: Expr, repeats: readonly number[]): RCall {
 /** Reverses the order along `axis`. */
 export function flip(x: Expr, axis: number): RCall {
   return makeOpCall("relax.flip", [x], { axis });
-}
-
-/** One-hot encodes integer `indices` with `depth` classes. */
-export function oneHot(
-  indices: Expr,
-  onValue: Expr,
-  offValue: Expr,
-  depth: number,
-  options: { readonly axis?: number } = {},
-): RCall {
-  return makeOpCall("relax.one_hot", [indices, onValue, offValue], {
-    depth,
-    axis: options.axis ?? -1,
-  });
 }
 
 /** Permutes a tensor from one layout string to another (`"NCHW"` -> `"NHWC"`). */

@@ -7,6 +7,7 @@
 export * from "./elementwise.ts";
 export * from "./linalg.ts";
 export * from "./manipulate.ts";
+export * from "./indexing.ts";
 export {
   arange,
   astype,

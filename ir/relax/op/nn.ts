@@ -1,66 +1,60 @@
 /**
- * Neural-network operators (`relax.nn.*`): activations, softmax, normalizations, convolution,
- * pooling, padding and attention.
+ * Neural-network operators (`relax.nn.*`): activations, softmax, normalizations, dropout and
+ * attention; convolution, pooling and padding are in `nn_conv.ts` (re-exported here).
  *
  * @module
  */
 
-import type { DType } from "../../dtype.ts";
-import { add, floordiv, mul, type PrimExpr, sub } from "../../expr.ts";
-import type { Attrs } from "../../tir/stmt.ts";
+import type { PrimExpr } from "../../expr.ts";
 import type { Expr, RCall } from "../expr.ts";
-import { type StructInfo, tensorSInfo, type TensorStructInfo, tupleSInfo } from "../struct_info.ts";
-import {
-  commonDType,
-  dim,
-  dimDiffers,
-  dimValue,
-  intAttr,
-  intListAttr,
-  normAxis,
-  tensorArg,
-} from "./_infer.ts";
-import { fmtDim, fmtShape, makeOpCall, type OpPattern, registerOp } from "./registry.ts";
-import { layoutPermutation } from "./manipulate.ts";
+import { tensorSInfo, type TensorStructInfo, tupleSInfo } from "../struct_info.ts";
+import { dimDiffers, dimValue, intAttr, intListAttr, normAxis, tensorArg } from "./_infer.ts";
+import { cannotLegalize, numberAttr } from "./_legalize.ts";
+import { floatArg, keep, regNN as reg } from "./_nn.ts";
+import { fmtDim, fmtShape, type LegalizeFn, makeOpCall } from "./registry.ts";
+import { elemwise, full, identity } from "./legalize/topi_common.ts";
+import * as act from "./legalize/topi_elemwise.ts";
+import { attention as teAttention, type AttentionOptions } from "./legalize/topi_linalg.ts";
+import * as norm from "./legalize/topi_norm.ts";
+import { logSoftmax as teLogSoftmax, softmax as teSoftmax } from "./legalize/topi_reduce.ts";
+import type { Tensor as TeTensor } from "../../te/tensor.ts";
 
-function reg(
-  name: string,
-  args: readonly string[],
-  attrs: Attrs,
-  pattern: OpPattern,
-  infer: (args: readonly Expr[], attrs: Attrs, op: string) => StructInfo,
-  optionalArgs = 0,
-): void {
-  const full = `relax.nn.${name}`;
-  registerOp({
-    name: full,
-    args,
-    optionalArgs,
-    attrs,
-    pattern,
-    infer: (a, at) => infer(a, at, full),
-  });
-}
+export * from "./nn_conv.ts";
 
-const keep = (x: TensorStructInfo, dtype = x.dtype) =>
-  x.shape ? tensorSInfo(x.shape, dtype) : tensorSInfo(undefined, dtype, x.ndim);
+const ACTIVATIONS: { readonly [n: string]: (v: PrimExpr) => PrimExpr } = {
+  relu: act.relu,
+  gelu: act.gelu,
+  gelu_tanh: act.geluTanh,
+  silu: act.silu,
+};
 
-function floatArg(op: string, args: readonly Expr[], i: number, name: string): TensorStructInfo {
-  const x = tensorArg(op, args, i, name);
-  if (x.dtype !== "void" && !x.dtype.startsWith("float")) {
-    throw new Error(`${op.slice(6)}: argument "${name}" must be a float tensor, got ${x.dtype}`);
-  }
-  return x;
+/** The normalized axes of a norm call's `axes` attribute. */
+function normAxes(call: RCall, op: string): number[] {
+  const x = tensorArg(op, call.args, 0, "x");
+  return (intListAttr(op, "axes", call.attrs.axes) ?? []).map((a) => normAxis(op, a, x.ndim));
 }
 
 for (const n of ["relu", "gelu", "gelu_tanh", "silu"]) {
-  reg(n, ["x"], {}, "elemwise", (args, _a, op) => keep(floatArg(op, args, 0, "x")));
+  reg(
+    n,
+    ["x"],
+    {},
+    "elemwise",
+    (args, _a, op) => keep(floatArg(op, args, 0, "x")),
+    (call, ctx) => ctx.callTe((x) => elemwise(x, ACTIVATIONS[n]!), [call.args[0]!], { name: n }),
+  );
 }
 for (const n of ["softmax", "log_softmax"]) {
   reg(n, ["x"], { axis: -1 }, "reduction", (args, attrs, op) => {
     const x = floatArg(op, args, 0, "x");
     normAxis(op, intAttr(op, "axis", attrs.axis), x.ndim);
     return keep(x);
+  }, (call, ctx) => {
+    const op = `relax.nn.${n}`;
+    const x = tensorArg(op, call.args, 0, "x");
+    const axis = normAxis(op, intAttr(op, "axis", call.attrs.axis), x.ndim);
+    const f = n === "softmax" ? teSoftmax : teLogSoftmax;
+    return ctx.callTe((t) => f(t, axis), [call.args[0]!], { name: n });
   });
 }
 
@@ -92,6 +86,21 @@ reg(
     checkParam(op, x, tensorArg(op, args, 2, "beta"), "beta", axes);
     return keep(x);
   },
+  (call, ctx) => {
+    const axes = normAxes(call, "relax.nn.layer_norm");
+    const epsilon = numberAttr(call, "epsilon");
+    const scale = call.attrs.scale !== false, center = call.attrs.center !== false;
+    const [x, gamma, beta] = call.args as [Expr, Expr, Expr];
+    const args = [x, ...(scale ? [gamma] : []), ...(center ? [beta] : [])];
+    return ctx.callTe(
+      (t, ...ps) => {
+        const g = scale ? ps.shift() : undefined;
+        return norm.layerNorm(t, g, center ? ps.shift() : undefined, axes, { epsilon });
+      },
+      args,
+      { name: "layer_norm" },
+    );
+  },
 );
 
 reg(
@@ -104,6 +113,16 @@ reg(
     const axes = (intListAttr(op, "axes", attrs.axes) ?? []).map((a) => normAxis(op, a, x.ndim));
     checkParam(op, x, tensorArg(op, args, 1, "weight"), "weight", axes);
     return keep(x);
+  },
+  (call, ctx) => {
+    const axes = normAxes(call, "relax.nn.rms_norm");
+    const epsilon = numberAttr(call, "epsilon");
+    return ctx.callTe((x, w) => norm.rmsNorm(x, w, axes, { epsilon }), [
+      call.args[0]!,
+      call.args[1]!,
+    ], {
+      name: "rms_norm",
+    });
   },
 );
 
@@ -124,6 +143,26 @@ reg(
     checkParam(op, x, tensorArg(op, args, 2, "beta"), "beta", [c]);
     return keep(x);
   },
+  (call, ctx) => {
+    const op = "relax.nn.group_norm";
+    const x = tensorArg(op, call.args, 0, "x");
+    const channelAxis = normAxis(op, intAttr(op, "channel_axis", call.attrs.channel_axis), x.ndim);
+    const groups = intAttr(op, "num_groups", call.attrs.num_groups);
+    const axes = normAxes(call, op);
+    const epsilon = numberAttr(call, "epsilon");
+    const scale = call.attrs.scale !== false, center = call.attrs.center !== false;
+    const [d, gamma, beta] = call.args as [Expr, Expr, Expr];
+    const args = [d, ...(scale ? [gamma] : []), ...(center ? [beta] : [])];
+    return ctx.callTe(
+      (t, ...ps) => {
+        const g = scale ? ps.shift() : undefined;
+        const b = center ? ps.shift() : undefined;
+        return norm.groupNorm(t, g, b, { groups, channelAxis, axes, epsilon });
+      },
+      args,
+      { name: "group_norm" },
+    );
+  },
 );
 
 reg(
@@ -139,7 +178,41 @@ reg(
     const c = tensorArg(op, args, 3, "moving_mean");
     return tupleSInfo([keep(x), keep(c), keep(tensorArg(op, args, 4, "moving_var"))]);
   },
+  (call, ctx) => {
+    const op = "relax.nn.batch_norm";
+    const x = tensorArg(op, call.args, 0, "x");
+    const axis = normAxis(op, intAttr(op, "axis", call.attrs.axis), x.ndim);
+    const scale = call.attrs.scale !== false, center = call.attrs.center !== false;
+    const [d, gamma, beta, mm, mv] = call.args as [Expr, Expr, Expr, Expr, Expr];
+    const args = [d, mm, mv, ...(scale ? [gamma] : []), ...(center ? [beta] : [])];
+    const options = {
+      axis,
+      epsilon: numberAttr(call, "epsilon"),
+      momentum: numberAttr(call, "momentum"),
+      training: call.attrs.training === true,
+    };
+    return ctx.callTe(
+      (t, movingMean, movingVar, ...ps) => {
+        const g = scale ? ps.shift() : undefined;
+        const b = center ? ps.shift() : undefined;
+        return norm.batchNorm(t, {
+          movingMean: movingMean!,
+          movingVar: movingVar!,
+          ...(g ? { gamma: g } : {}),
+          ...(b ? { beta: b } : {}),
+        }, options);
+      },
+      args,
+      { name: "batch_norm" },
+    );
+  },
 );
+
+/** Inference dropout: the identity, and an all-ones mask (as TVM). */
+const legalizeDropout: LegalizeFn = (call, ctx) =>
+  ctx.callTe((x) => [identity(x), full(x.shape, 1, x.dtype, "T_full_like")], [call.args[0]!], {
+    name: "dropout",
+  });
 
 reg("dropout", ["x"], { rate: 0.5 }, "opaque", (args, attrs, op) => {
   const x = floatArg(op, args, 0, "x");
@@ -148,196 +221,7 @@ reg("dropout", ["x"], { rate: 0.5 }, "opaque", (args, attrs, op) => {
     throw new Error(`nn.dropout: rate must be in [0, 1), got ${JSON.stringify(r)}`);
   }
   return tupleSInfo([keep(x), keep(x)]);
-});
-
-function pair(op: string, name: string, v: Attrs[string] | undefined, n: number): number[] {
-  const xs = intListAttr(op, name, v) ?? [];
-  if (xs.length === 1) return Array(n).fill(xs[0]);
-  if (xs.length !== n) {
-    throw new Error(
-      `${op.slice(6)}: attribute "${name}" must have 1 or ${n} values, got ${xs.length}`,
-    );
-  }
-  return xs;
-}
-
-function padding4(op: string, v: Attrs[string] | undefined): number[] {
-  const p = intListAttr(op, "padding", v) ?? [0];
-  if (p.length === 1) return [p[0]!, p[0]!, p[0]!, p[0]!];
-  if (p.length === 2) return [p[0]!, p[1]!, p[0]!, p[1]!];
-  if (p.length === 4) return p;
-  throw new Error(
-    `${op.slice(6)}: attribute "padding" must have 1, 2 or 4 values, got ${p.length}`,
-  );
-}
-
-/** Output size of a window: floor((in + pads - dilation*(k-1) - 1) / stride) + 1. */
-function windowOut(
-  inp: PrimExpr,
-  k: PrimExpr,
-  pads: number,
-  stride: number,
-  dil: number,
-  ceilMode = false,
-): PrimExpr {
-  const eff = add(mul(sub(k, 1), dil), 1);
-  const num = sub(add(inp, pads), eff);
-  return add(floordiv(ceilMode ? add(num, stride - 1) : num, stride), 1);
-}
-
-const CONV_ATTRS: Attrs = {
-  strides: [1, 1],
-  padding: [0, 0, 0, 0],
-  dilation: [1, 1],
-  groups: 1,
-  data_layout: "NCHW",
-  kernel_layout: "OIHW",
-  out_layout: "NCHW",
-  out_dtype: "void",
-};
-
-reg("conv2d", ["data", "weight"], CONV_ATTRS, "out-elemwise-fusable", (args, attrs, op) => {
-  const x = floatArg(op, args, 0, "data");
-  const w = tensorArg(op, args, 1, "weight");
-  const od = attrs.out_dtype as DType;
-  const dtype = od !== "void" ? od : commonDType(op, x, w);
-  const dl = String(attrs.data_layout),
-    kl = String(attrs.kernel_layout),
-    ol = String(attrs.out_layout);
-  if (x.ndim >= 0 && x.ndim !== 4) {
-    throw new Error(`nn.conv2d: data must be 4-D (${dl}), got rank ${x.ndim}`);
-  }
-  if (w.ndim >= 0 && w.ndim !== 4) {
-    throw new Error(`nn.conv2d: weight must be 4-D (${kl}), got rank ${w.ndim}`);
-  }
-  if (!x.shape || !w.shape) return tensorSInfo(undefined, dtype, 4);
-  const xs = layoutPermutation(dl, "NCHW").map((p) => x.shape![p]!);
-  const ws = layoutPermutation(kl, "OIHW").map((p) => w.shape![p]!);
-  const [N, C, H, W] = xs as [PrimExpr, PrimExpr, PrimExpr, PrimExpr];
-  const [O, I, KH, KW] = ws as [PrimExpr, PrimExpr, PrimExpr, PrimExpr];
-  const groups = intAttr(op, "groups", attrs.groups);
-  const cv = dimValue(C), iv = dimValue(I);
-  if (cv !== undefined && iv !== undefined && cv !== iv * groups) {
-    throw new Error(
-      `nn.conv2d: data has ${cv} channels but weight expects ${iv} x ${groups} groups = ${
-        iv * groups
-      }`,
-    );
-  }
-  const s = pair(op, "strides", attrs.strides, 2), d = pair(op, "dilation", attrs.dilation, 2);
-  const p = padding4(op, attrs.padding);
-  const oh = windowOut(H, KH, p[0]! + p[2]!, s[0]!, d[0]!);
-  const ow = windowOut(W, KW, p[1]! + p[3]!, s[1]!, d[1]!);
-  const nchw = [N, O, oh, ow];
-  return tensorSInfo(layoutPermutation("NCHW", ol).map((q) => nchw[q]!), dtype);
-});
-
-reg(
-  "conv2d_transpose",
-  ["data", "weight"],
-  { ...CONV_ATTRS, output_padding: [0, 0], kernel_layout: "IOHW" },
-  "out-elemwise-fusable",
-  (args, attrs, op) => {
-    const x = floatArg(op, args, 0, "data");
-    const w = tensorArg(op, args, 1, "weight");
-    const od = attrs.out_dtype as DType;
-    const dtype = od !== "void" ? od : commonDType(op, x, w);
-    if (!x.shape || !w.shape) return tensorSInfo(undefined, dtype, 4);
-    const xs = layoutPermutation(String(attrs.data_layout), "NCHW").map((p) => x.shape![p]!);
-    const ws = layoutPermutation(String(attrs.kernel_layout), "IOHW").map((p) => w.shape![p]!);
-    const groups = intAttr(op, "groups", attrs.groups);
-    const s = pair(op, "strides", attrs.strides, 2), d = pair(op, "dilation", attrs.dilation, 2);
-    const op2 = pair(op, "output_padding", attrs.output_padding, 2);
-    const p = padding4(op, attrs.padding);
-    const size = (inp: PrimExpr, k: PrimExpr, i: number, pads: number) =>
-      add(add(sub(mul(sub(inp, 1), s[i]!), pads), add(mul(sub(k, 1), d[i]!), 1)), op2[i]!);
-    const nchw = [
-      xs[0]!,
-      mul(ws[1]!, groups),
-      size(xs[2]!, ws[2]!, 0, p[0]! + p[2]!),
-      size(xs[3]!, ws[3]!, 1, p[1]! + p[3]!),
-    ];
-    return tensorSInfo(
-      layoutPermutation("NCHW", String(attrs.out_layout)).map((q) => nchw[q]!),
-      dtype,
-    );
-  },
-);
-
-const POOL_ATTRS: Attrs = {
-  pool_size: [1, 1],
-  strides: [1, 1],
-  padding: [0, 0, 0, 0],
-  dilation: [1, 1],
-  ceil_mode: false,
-  count_include_pad: false,
-  layout: "NCHW",
-  out_layout: "NCHW",
-};
-
-for (const n of ["max_pool2d", "avg_pool2d"]) {
-  reg(n, ["data"], POOL_ATTRS, "out-elemwise-fusable", (args, attrs, op) => {
-    const x = floatArg(op, args, 0, "data");
-    if (x.ndim >= 0 && x.ndim !== 4) {
-      throw new Error(`${op.slice(6)}: data must be 4-D, got rank ${x.ndim}`);
-    }
-    if (!x.shape) return tensorSInfo(undefined, x.dtype, 4);
-    const xs = layoutPermutation(String(attrs.layout), "NCHW").map((p) => x.shape![p]!);
-    const k = pair(op, "pool_size", attrs.pool_size, 2), s = pair(op, "strides", attrs.strides, 2);
-    const d = pair(op, "dilation", attrs.dilation, 2), p = padding4(op, attrs.padding);
-    const cm = attrs.ceil_mode === true;
-    const nchw = [
-      xs[0]!,
-      xs[1]!,
-      windowOut(xs[2]!, dim(k[0]!), p[0]! + p[2]!, s[0]!, d[0]!, cm),
-      windowOut(xs[3]!, dim(k[1]!), p[1]! + p[3]!, s[1]!, d[1]!, cm),
-    ];
-    return tensorSInfo(
-      layoutPermutation("NCHW", String(attrs.out_layout)).map((q) => nchw[q]!),
-      x.dtype,
-    );
-  });
-}
-
-reg(
-  "adaptive_avg_pool2d",
-  ["data"],
-  { output_size: null, layout: "NCHW", out_layout: "NCHW" },
-  "out-elemwise-fusable",
-  (args, attrs, op) => {
-    const x = floatArg(op, args, 0, "data");
-    if (!x.shape) return tensorSInfo(undefined, x.dtype, 4);
-    const xs = layoutPermutation(String(attrs.layout), "NCHW").map((p) => x.shape![p]!);
-    const o = attrs.output_size === null
-      ? undefined
-      : pair(op, "output_size", attrs.output_size, 2);
-    const nchw = [xs[0]!, xs[1]!, o ? dim(o[0]!) : xs[2]!, o ? dim(o[1]!) : xs[3]!];
-    return tensorSInfo(
-      layoutPermutation("NCHW", String(attrs.out_layout)).map((q) => nchw[q]!),
-      x.dtype,
-    );
-  },
-);
-
-reg(
-  "pad",
-  ["data"],
-  { pad_width: [], pad_value: 0, pad_mode: "constant" },
-  "injective",
-  (args, attrs, op) => {
-    const x = tensorArg(op, args, 0, "data");
-    const pw = intListAttr(op, "pad_width", attrs.pad_width) ?? [];
-    if (x.ndim >= 0 && pw.length !== 2 * x.ndim) {
-      throw new Error(
-        `nn.pad: pad_width must have ${
-          2 * x.ndim
-        } values (before and after each axis), got ${pw.length}`,
-      );
-    }
-    if (!x.shape) return keep(x);
-    return tensorSInfo(x.shape.map((d, i) => add(d, pw[2 * i]! + pw[2 * i + 1]!)), x.dtype);
-  },
-);
+}, legalizeDropout);
 
 reg(
   "attention",
@@ -377,6 +261,22 @@ reg(
       );
     }
     return tensorSInfo([q.shape[0]!, q.shape[1]!, q.shape[2]!, v.shape[3]!], q.dtype);
+  },
+  (call, ctx) => {
+    if (call.attrs.window_size !== null) {
+      throw cannotLegalize(call, "sliding-window attention (window_size) is not supported");
+    }
+    const cm = call.attrs.causal_mask;
+    const options: AttentionOptions = {
+      ...(call.attrs.scale === null ? {} : { scale: numberAttr(call, "scale") }),
+      ...(cm === "TopLeft" || cm === "BottomRight" ? { causalMask: cm } : {}),
+    };
+    return ctx.callTe(
+      (q: TeTensor, k: TeTensor, v: TeTensor, bias?: TeTensor) =>
+        teAttention(q, k, v, bias, options),
+      call.args,
+      { name: "attention" },
+    );
   },
   1,
 );
@@ -467,129 +367,6 @@ export function batchNorm(
 /** Dropout (the identity at inference); returns a tuple (output, mask). */
 export function dropout(x: Expr, options: { readonly rate?: number } = {}): RCall {
   return makeOpCall("relax.nn.dropout", [x], { rate: options.rate ?? 0.5 });
-}
-
-/** Options of {@link conv2d}. */
-export interface Conv2dOptions {
-  /** Strides (1 or 2 values). */
-  readonly strides?: readonly number[];
-  /** Padding (1, 2 or 4 values: top, left, bottom, right). */
-  readonly padding?: readonly number[];
-  /** Dilation (1 or 2 values). */
-  readonly dilation?: readonly number[];
-  /** Channel groups. */
-  readonly groups?: number;
-  /** Data layout, `"NCHW"` or `"NHWC"`. */
-  readonly dataLayout?: string;
-  /** Kernel layout, `"OIHW"` or `"HWIO"`/`"OHWI"`. */
-  readonly kernelLayout?: string;
-  /** Output layout (the data layout by default). */
-  readonly outLayout?: string;
-  /** Output dtype (the input's by default). */
-  readonly outDtype?: DType;
-}
-
-function convAttrs(o: Conv2dOptions, defKernel: string): Attrs {
-  return {
-    strides: [...(o.strides ?? [1, 1])],
-    padding: [...(o.padding ?? [0, 0, 0, 0])],
-    dilation: [...(o.dilation ?? [1, 1])],
-    groups: o.groups ?? 1,
-    data_layout: o.dataLayout ?? "NCHW",
-    kernel_layout: o.kernelLayout ?? defKernel,
-    out_layout: o.outLayout ?? o.dataLayout ?? "NCHW",
-    out_dtype: o.outDtype ?? "void",
-  };
-}
-
-/** 2-D convolution. */
-export function conv2d(data: Expr, weight: Expr, options: Conv2dOptions = {}): RCall {
-  return makeOpCall("relax.nn.conv2d", [data, weight], convAttrs(options, "OIHW"));
-}
-
-/** 2-D transposed convolution. */
-export function conv2dTranspose(
-  data: Expr,
-  weight: Expr,
-  options: Conv2dOptions & { readonly outputPadding?: readonly number[] } = {},
-): RCall {
-  return makeOpCall("relax.nn.conv2d_transpose", [data, weight], {
-    ...convAttrs(options, "IOHW"),
-    output_padding: [...(options.outputPadding ?? [0, 0])],
-  });
-}
-
-/** Options of the pools. */
-export interface Pool2dOptions {
-  /** Strides. */
-  readonly strides?: readonly number[];
-  /** Padding (1, 2 or 4 values). */
-  readonly padding?: readonly number[];
-  /** Dilation. */
-  readonly dilation?: readonly number[];
-  /** Round output sizes up. */
-  readonly ceilMode?: boolean;
-  /** Average pooling counts padded elements. */
-  readonly countIncludePad?: boolean;
-  /** Data layout. */
-  readonly layout?: string;
-}
-
-function poolAttrs(size: readonly number[], o: Pool2dOptions): Attrs {
-  return {
-    pool_size: [...size],
-    strides: [...(o.strides ?? [1, 1])],
-    padding: [...(o.padding ?? [0, 0, 0, 0])],
-    dilation: [...(o.dilation ?? [1, 1])],
-    ceil_mode: o.ceilMode ?? false,
-    count_include_pad: o.countIncludePad ?? false,
-    layout: o.layout ?? "NCHW",
-    out_layout: o.layout ?? "NCHW",
-  };
-}
-
-/** 2-D max pooling with window `poolSize`. */
-export function maxPool2d(
-  data: Expr,
-  poolSize: readonly number[],
-  options: Pool2dOptions = {},
-): RCall {
-  return makeOpCall("relax.nn.max_pool2d", [data], poolAttrs(poolSize, options));
-}
-
-/** 2-D average pooling with window `poolSize`. */
-export function avgPool2d(
-  data: Expr,
-  poolSize: readonly number[],
-  options: Pool2dOptions = {},
-): RCall {
-  return makeOpCall("relax.nn.avg_pool2d", [data], poolAttrs(poolSize, options));
-}
-
-/** Adaptive average pooling to `outputSize` (the input size when omitted). */
-export function adaptiveAvgPool2d(
-  data: Expr,
-  outputSize?: readonly number[],
-  options: { readonly layout?: string } = {},
-): RCall {
-  return makeOpCall("relax.nn.adaptive_avg_pool2d", [data], {
-    output_size: outputSize ? [...outputSize] : null,
-    layout: options.layout ?? "NCHW",
-    out_layout: options.layout ?? "NCHW",
-  });
-}
-
-/** Constant padding: `padWidth` holds (before, after) per axis, flattened. */
-export function pad(
-  data: Expr,
-  padWidth: readonly number[],
-  options: { readonly value?: number } = {},
-): RCall {
-  return makeOpCall("relax.nn.pad", [data], {
-    pad_width: [...padWidth],
-    pad_value: options.value ?? 0,
-    pad_mode: "constant",
-  });
 }
 
 /** Scaled dot-product attention over (batch, seq, heads, dim) tensors. */

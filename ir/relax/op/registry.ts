@@ -1,13 +1,14 @@
 /**
  * The Relax operator registry: one entry per operator holding its name, argument names,
- * attributes with defaults, StructInfo inference, fusion pattern kind and (once registered by
- * the legalization table) its lowering. Adding an operator is one `registerOp` call.
+ * attributes with defaults, StructInfo inference, fusion pattern kind and its legalization (a te
+ * compute used by `LegalizeOps`). Adding an operator is one `registerOp` call.
  *
  * @module
  */
 
 import { displayNode } from "../../display.ts";
 import type { PrimExpr } from "../../expr.ts";
+import type { Tensor as TeTensor } from "../../te/tensor.ts";
 import type { Attrs, AttrValue } from "../../tir/stmt.ts";
 import { type Expr, opRef, type RCall, rcall } from "../expr.ts";
 import type { StructInfo } from "../struct_info.ts";
@@ -38,6 +39,32 @@ export type InferFn = (
   sinfoArgs: readonly StructInfo[],
 ) => StructInfo;
 
+/**
+ * What a legalization needs from its surroundings: turning a te computation into a `call_tir`
+ * of a new PrimFunc, and binding helper values (e.g. tuple fields) before the call.
+ * `BlockBuilder` provides both; the `LegalizeOps` pass provides them while it rewrites bindings.
+ */
+export interface LegalizeContext {
+  /**
+   * A `call_tir` of the PrimFunc made from `fn`: each argument (a tensor of known shape and
+   * dtype) becomes a te placeholder, `fn` computes the output(s); the PrimFunc is added to the
+   * module under `options.name`.
+   */
+  callTe(
+    fn: (...inputs: TeTensor[]) => TeTensor | readonly TeTensor[],
+    args: readonly Expr[],
+    options?: { readonly name?: string },
+  ): RCall;
+  /** Binds `expr` to a new variable ahead of the call being legalized and returns the variable. */
+  emit(expr: Expr, name?: string): Expr;
+}
+
+/**
+ * Lowers a call of an operator to lower-level Relax (usually a `call_tir` made with
+ * `ctx.callTe`). Returning `call` itself means "cannot legalize this call; keep it".
+ */
+export type LegalizeFn = (call: RCall, ctx: LegalizeContext) => Expr;
+
 /** An operator definition. */
 export interface OpDef {
   /** Full name, e.g. `"relax.nn.softmax"`. */
@@ -54,6 +81,8 @@ export interface OpDef {
   readonly infer: InferFn;
   /** Whether the operator has side effects (an impure call). */
   readonly impure?: boolean;
+  /** The lowering used by the `LegalizeOps` pass (a te compute), when the operator has one. */
+  readonly legalize?: LegalizeFn;
 }
 
 const registry = new Map<string, OpDef>();

@@ -176,3 +176,33 @@ Deno.test("built modules round-trip through TVMScript; public functions carry gl
   assertStructuralEqual(parseTVMScript(text), mod);
   assert.equal(printTVMScript(parseTVMScript(text)), text);
 });
+
+Deno.test("callTe reuses structurally equal kernels and passes unbound symbolic vars as tir_vars", async () => {
+  const te = await import("../../../ir/te/mod.ts");
+  const bb = new BlockBuilder();
+  const x = R.tensor([n, 4], "float32", "x");
+  const m = primVar("m", "int64");
+  const double = (a: import("../../../ir/te/mod.ts").Tensor) =>
+    te.compute(a.shape, (ix) => a.at(...ix).mul(2), { name: "T_double" });
+  bb.function("main", [x], () =>
+    bb.dataflow(() => {
+      const a = bb.emitTe(double, [x], { name: "double" });
+      const b = bb.emitTe(double, [a], { name: "double" });
+      const c = bb.emitTe(
+        (t) =>
+          te.compute(t.shape, (ix) => t.at(...ix).add(te.cast(m, "float32")), { name: "T_shift" }),
+        [b],
+        { name: "shift" },
+      );
+      return bb.emitOutput(c);
+    }));
+  const mod = bb.get();
+  assert.deepEqual([...mod.functions.keys()], ["double", "shift", "main"]);
+  const shift = mod.functions.get("shift")!;
+  assert.equal(shift.kind === "PrimFunc" && shift.params.length, 3);
+  const bindings = body(mod.functions.get("main")).blocks[0]!.bindings;
+  const call = bindings[2]!.value;
+  assert.equal(call.kind === "relax.Call" && call.args.length, 3);
+  const tirVars = call.kind === "relax.Call" ? call.args[2]! : undefined;
+  assert.equal(tirVars?.kind === "relax.ShapeExpr" && tirVars.values[0], m);
+});

@@ -61,7 +61,24 @@ const unaryMath: { readonly [op: string]: (x: number) => number } = {
   "tir.isnan": (x) => +Number.isNaN(x),
   "tir.isinf": (x) => +(Math.abs(x) === Infinity),
   "tir.likely": (x) => x,
+  "tir.erf": erf,
+  "tir.nearbyint": (x) => {
+    const r = Math.round(x);
+    return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+  },
 };
+
+/** erf by its everywhere-convergent series 2/sqrt(pi) e^(-x^2) sum (2x^2)^n x / (2n+1)!!. */
+function erf(x: number): number {
+  if (Number.isNaN(x)) return x;
+  if (Math.abs(x) >= 6) return Math.sign(x);
+  let term = x, sum = x;
+  for (let n = 1; Math.abs(term) > 1e-17 * Math.abs(sum); n++) {
+    term *= (2 * x * x) / (2 * n + 1);
+    sum += term;
+  }
+  return (2 / Math.sqrt(Math.PI)) * Math.exp(-x * x) * sum;
+}
 
 class Interp {
   readonly env = new Map<Var, number>();

@@ -1,0 +1,261 @@
+/**
+ * Runs legalized Relax functions for the operator tests: a tiny Relax evaluator (bindings,
+ * tuples, shapes, `call_tir`) over the block-form TIR interpreter, plus float64 comparison
+ * helpers. {@link runKernel} is the one place that executes a PrimFunc, so the tests can later run
+ * on the real targets instead.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { DType } from "../../../../ir/dtype.ts";
+import type { PrimExpr, Var } from "../../../../ir/expr.ts";
+import type { IRModule } from "../../../../ir/module.ts";
+import { BlockBuilder } from "../../../../ir/relax/block_builder.ts";
+import type { AnyVar, Expr, RVar } from "../../../../ir/relax/expr.ts";
+import type { StructInfo } from "../../../../ir/relax/struct_info.ts";
+import type { PrimFunc } from "../../../../ir/tir/prim_func.ts";
+import { visitExpr } from "../../../../ir/visit.ts";
+import { legalizeOps } from "../../../../transform/relax/legalize_ops.ts";
+import { type ArrayArg, fit, runPrimFunc } from "../../te/_interp.ts";
+
+/** A runtime value: a tensor, a tuple, a scalar or a shape. */
+export type Value = ArrayArg | Value[] | number;
+
+/** Runs one PrimFunc on buffers (written in place) and scalars. */
+export function runKernel(f: PrimFunc, args: readonly (ArrayArg | number)[]): void {
+  runPrimFunc(f, args);
+}
+
+/** Evaluates an integer shape expression under the symbolic bindings `env`. */
+export function evalDim(e: PrimExpr, env: ReadonlyMap<Var, number>): number {
+  const ev = (x: PrimExpr) => evalDim(x, env);
+  switch (e.kind) {
+    case "IntImm":
+    case "FloatImm":
+      return e.value;
+    case "Var": {
+      const v = env.get(e);
+      if (v === undefined) throw new Error(`Unbound symbolic variable "${e.name}"`);
+      return v;
+    }
+    case "Add":
+      return ev(e.a) + ev(e.b);
+    case "Sub":
+      return ev(e.a) - ev(e.b);
+    case "Mul":
+      return ev(e.a) * ev(e.b);
+    case "FloorDiv":
+      return Math.floor(ev(e.a) / ev(e.b));
+    case "FloorMod":
+      return ev(e.a) - Math.floor(ev(e.a) / ev(e.b)) * ev(e.b);
+    case "Div":
+      return Math.trunc(ev(e.a) / ev(e.b));
+    case "Min":
+      return Math.min(ev(e.a), ev(e.b));
+    case "Max":
+      return Math.max(ev(e.a), ev(e.b));
+    case "Cast":
+      return fit(e.dtype, ev(e.value));
+    default:
+      throw new Error(`Cannot evaluate a ${e.kind} in a shape`);
+  }
+}
+
+function bindSInfo(s: StructInfo, v: Value, env: Map<Var, number>): void {
+  if (s.kind === "TensorStructInfo" && s.shape && typeof v === "object" && !Array.isArray(v)) {
+    s.shape.forEach((d, i) => {
+      if (d.kind === "Var" && !env.has(d)) env.set(d, v.shape[i]!);
+    });
+  } else if (s.kind === "TupleStructInfo" && Array.isArray(v)) {
+    s.fields.forEach((f, i) => bindSInfo(f, v[i]!, env));
+  } else if (s.kind === "ShapeStructInfo" && s.values && Array.isArray(v)) {
+    s.values.forEach((d, i) => {
+      if (d.kind === "Var" && !env.has(d)) env.set(d, v[i] as number);
+    });
+  }
+}
+
+function alloc(s: StructInfo, env: ReadonlyMap<Var, number>): ArrayArg {
+  if (s.kind !== "TensorStructInfo" || !s.shape) {
+    throw new Error("call_tir output must be a tensor");
+  }
+  const shape = s.shape.map((d) => evalDim(d, env));
+  return { shape, data: new Array(shape.reduce((a, b) => a * b, 1)).fill(NaN) };
+}
+
+/** Runs Relax function `name` of `mod` on `inputs`. */
+export function runFunction(mod: IRModule, name: string, inputs: readonly Value[]): Value {
+  const f = mod.functions.get(name);
+  if (!f || f.kind !== "relax.Function") throw new Error(`No Relax function "${name}"`);
+  const vars = new Map<AnyVar, Value>();
+  const env = new Map<Var, number>();
+  f.params.forEach((p, i) => {
+    vars.set(p, inputs[i]!);
+    bindSInfo(p.structInfo, inputs[i]!, env);
+  });
+  const ev = (e: Expr): Value => {
+    switch (e.kind) {
+      case "relax.Var":
+      case "relax.DataflowVar": {
+        const v = vars.get(e);
+        if (v === undefined) throw new Error(`Unbound variable "${e.name}"`);
+        return v;
+      }
+      case "relax.Constant":
+        return { shape: [...e.data.shape], data: Array.from(e.data.data, Number) };
+      case "relax.Tuple":
+        return e.fields.map(ev);
+      case "relax.TupleGetItem":
+        return (ev(e.tuple) as Value[])[e.index]!;
+      case "relax.PrimValue":
+        return evalDim(e.value, env);
+      case "relax.SeqExpr": {
+        for (const b of e.blocks) {
+          for (const x of b.bindings) {
+            const v = ev(x.value);
+            vars.set(x.var, v);
+            bindSInfo(x.kind === "MatchCast" ? x.structInfo : x.var.structInfo, v, env);
+          }
+        }
+        return ev(e.body);
+      }
+      case "relax.Call": {
+        if (e.op.kind !== "relax.Op" || e.op.name !== "relax.call_tir") {
+          throw new Error(
+            `Cannot run a call of ${e.op.kind === "relax.Op" ? e.op.name : e.op.kind}`,
+          );
+        }
+        const gv = e.args[0]!;
+        const prim = gv.kind === "GlobalVar" ? mod.functions.get(gv.name) : undefined;
+        if (!prim || prim.kind !== "PrimFunc") throw new Error("call_tir of a missing PrimFunc");
+        const ins = (ev(e.args[1]!) as Value[]).map((x) => {
+          if (typeof x === "number" || Array.isArray(x)) throw new Error("call_tir takes tensors");
+          return x;
+        });
+        const out = e.sinfoArgs[0]!;
+        const outs = out.kind === "TupleStructInfo"
+          ? out.fields.map((s) => alloc(s, env))
+          : [alloc(out, env)];
+        const tirVars = e.args[2]?.kind === "relax.ShapeExpr"
+          ? e.args[2].values.map((d) => evalDim(d, env))
+          : [];
+        runKernel(prim, [...ins, ...outs, ...tirVars]);
+        return out.kind === "TupleStructInfo" ? outs : outs[0]!;
+      }
+      default:
+        throw new Error(`Cannot run a ${e.kind}`);
+    }
+  };
+  return ev(f.body);
+}
+
+/** The op calls other than call_tir left in the function `name`. */
+export function remainingOps(mod: IRModule, name = "main"): string[] {
+  const f = mod.functions.get(name);
+  const out: string[] = [];
+  if (f?.kind === "relax.Function") {
+    visitExpr(f.body, (e) => {
+      if (e.kind === "relax.Call" && e.op.kind === "relax.Op" && e.op.name !== "relax.call_tir") {
+        out.push(e.op.name);
+      }
+    });
+  }
+  return out;
+}
+
+/**
+ * Builds `main(params)` returning `body(...)`, legalizes it (checking nothing but call_tir is
+ * left) and runs it on `inputs`.
+ */
+export function legalizeAndRun(
+  params: readonly RVar[],
+  body: () => Expr,
+  inputs: readonly Value[],
+): Value {
+  const bb = new BlockBuilder();
+  bb.function("main", params, () => bb.dataflow(() => bb.emitOutput(body())));
+  const mod = legalizeOps()(bb.get());
+  assert.deepEqual(remainingOps(mod), [], "legalization left operator calls");
+  return runFunction(mod, "main", inputs);
+}
+
+/** Deterministic pseudo-random values in `[lo, hi)`, rounded to `dtype`. */
+export function rand(
+  shape: readonly number[],
+  seed: number,
+  options: { readonly lo?: number; readonly hi?: number; readonly dtype?: DType } = {},
+): ArrayArg {
+  const lo = options.lo ?? -1, hi = options.hi ?? 1, t = options.dtype ?? "float32";
+  let s = (seed * 2654435761) >>> 0;
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data: number[] = [];
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const u = s / 2 ** 32;
+    let v = fit(t, lo + (hi - lo) * u);
+    if (v === 0 && t.startsWith("float")) v = fit(t, (hi - lo) / 7 + lo);
+    data.push(t.startsWith("int") ? Math.floor(lo + (hi - lo) * u) : v);
+  }
+  return { shape: [...shape], data };
+}
+
+/** Integer tensor with values in `[lo, hi)`. */
+export function randInt(shape: readonly number[], seed: number, lo: number, hi: number): ArrayArg {
+  return rand(shape, seed, { lo, hi, dtype: "int64" });
+}
+
+/** Asserts that `got` is a tensor matching `want` (shape, and values within tolerance). */
+export function assertClose(
+  got: Value,
+  want: { readonly shape: readonly number[]; readonly data: readonly number[] },
+  options: { readonly rtol?: number; readonly atol?: number } = {},
+): void {
+  assert.ok(typeof got === "object" && !Array.isArray(got), "expected a tensor");
+  assert.deepEqual(got.shape, [...want.shape], "shape");
+  const rtol = options.rtol ?? 1e-5, atol = options.atol ?? 1e-6;
+  want.data.forEach((w, i) => {
+    const g = got.data[i]!;
+    if (Number.isNaN(w)) {
+      assert.ok(Number.isNaN(g), `element ${i}: expected NaN, got ${g}`);
+      return;
+    }
+    assert.ok(
+      Math.abs(g - w) <= atol + rtol * Math.abs(w),
+      `element ${i}: got ${g}, expected ${w} (|diff| ${Math.abs(g - w)})`,
+    );
+  });
+}
+
+/** Row-major strides of `shape`. */
+export function strides(shape: readonly number[]): number[] {
+  const s: number[] = [];
+  let n = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = n;
+    n *= shape[i]!;
+  }
+  return s;
+}
+
+/** A float64 reference tensor of `shape` with element `f(index)`. */
+export function tabulate(
+  shape: readonly number[],
+  f: (idx: number[]) => number,
+): { shape: number[]; data: number[] } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const st = strides(shape);
+  const data: number[] = [];
+  for (let k = 0; k < n; k++) data.push(f(shape.map((d, i) => Math.floor(k / st[i]!) % d)));
+  return { shape: [...shape], data };
+}
+
+/** Element of `t` at `idx`. */
+export function at(t: ArrayArg, idx: readonly number[]): number {
+  const st = strides(t.shape);
+  let off = 0;
+  idx.forEach((v, i) => (off += v * st[i]!));
+  const v = t.data[off];
+  if (v === undefined) throw new Error(`Index [${idx.join(", ")}] out of range`);
+  return v;
+}
