@@ -5,3 +5,4 @@
  */
 export * from "./schedule.ts";
 export * from "./trace.ts";
+export * from "./index_map.ts";

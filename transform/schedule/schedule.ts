@@ -15,16 +15,37 @@
  * sch.bind(tx, "threadIdx.x");
  * ```
  *
+ * Staging a matmul's input `A` through shared memory one k tile at a time, accumulating in
+ * registers (see `tests/transform/schedule/schedule_tiled_matmul_test.ts` for a full tiling):
+ *
+ * ```ts
+ * const c = sch.getSBlock("C");
+ * const [i, j, k] = sch.getLoops(c);
+ * const [k0, k1] = sch.split(k, [undefined, 8]);
+ * sch.reorder(i, j, k0, k1);
+ * sch.computeAt(sch.cacheRead(c, 0, "shared"), k0);
+ * sch.reverseComputeAt(sch.cacheWrite(c, 0, "local"), j);
+ * sch.decomposeReduction(c, k0);
+ * ```
+ *
  * @module
  */
 
-import type { PrimExprLike } from "../../ir/expr.ts";
+import type { PrimExprLike, StorageScope, Var } from "../../ir/expr.ts";
 import { type IRModule, irModule, primFuncs, withFunction } from "../../ir/module.ts";
 import type { PrimFunc } from "../../ir/tir/prim_func.ts";
-import type { For, SBlock, SBlockRealize, ThreadTag } from "../../ir/tir/stmt.ts";
+import type { AttrValue, For, SBlock, SBlockRealize, ThreadTag } from "../../ir/tir/stmt.ts";
+import { annotate, setLoopKind, storageAlign, unannotate } from "./_annotate.ts";
+import { cacheRead, cacheWrite, setScope } from "./_cache.ts";
+import { computeAt } from "./_compute_at.ts";
 import { computeInline, getBlock, reverseComputeInline } from "./_inline.ts";
+import { transformLayout } from "./_layout.ts";
 import { addUnitLoop, bind, fuse, getLoop, reorder, split } from "./_loops.ts";
+import { decomposeReduction, rfactor } from "./_reduction.ts";
+import { replayTrace } from "./_replay.ts";
+import { accessBuffer } from "./_scope.ts";
 import { allRealizes, childRealizes, loopsAbove, topRealizes, walkWithPath } from "./_tree.ts";
+import { type IndexMap, indexMap } from "./index_map.ts";
 import {
   type BlockRV,
   type LoopRV,
@@ -44,9 +65,32 @@ export interface ScheduleOptions {
   readonly funcName?: string;
 }
 
+/** Options of {@link Schedule.cacheRead}. */
+export interface CacheReadOptions {
+  /** The blocks that read the copy (default: every reader of the buffer in the scope). */
+  readonly consumerBlocks?: readonly BlockRV[];
+}
+
+/** Options of {@link Schedule.computeAt} and {@link Schedule.reverseComputeAt}. */
+export interface ComputeAtOptions {
+  /** Keep the regenerated loops of extent 1 (default false). */
+  readonly preserveUnitLoops?: boolean;
+}
+
+/** Options of {@link Schedule.transformLayout}. */
+export interface TransformLayoutOptions {
+  /** Whether `bufferIndex` counts the block's written (default) or read buffers. */
+  readonly bufferIndexType?: "read" | "write";
+}
+
 /** Makes a block handle. */
 export function blockRV(name: string): BlockRV {
   return { kind: "BlockRV", name };
+}
+
+/** The block name or loop variable a handle names. */
+function rvTarget(rv: BlockRV | LoopRV): string | Var {
+  return rv.kind === "BlockRV" ? rv.name : rv.var;
 }
 
 /** Makes a loop handle. */
@@ -268,60 +312,193 @@ export class Schedule {
   }
 
   /**
+   * Adds a block that copies the `readBufferIndex`-th buffer read by `block` into a new buffer
+   * of `storageScope` (`"shared"`: WGSL `var<workgroup>`, `"local"`: registers) and lets the
+   * buffer's readers (all, or `consumerBlocks`) read the copy. Returns the copy block, named
+   * `<buffer>_<scope>`; move it with {@link computeAt}.
+   */
+  cacheRead(
+    block: BlockRV,
+    readBufferIndex: number,
+    storageScope: StorageScope,
+    options: CacheReadOptions = {},
+  ): BlockRV {
+    const consumers = options.consumerBlocks?.map((b) => b.name);
+    const r = cacheRead(this.#func, block.name, readBufferIndex, storageScope, consumers);
+    this.#func = r.func;
+    const out = blockRV(r.block);
+    this.#record("cache_read", {
+      block,
+      read_buffer_index: readBufferIndex,
+      storage_scope: storageScope,
+      ...(options.consumerBlocks ? { consumer_blocks: options.consumerBlocks } : {}),
+    }, [out]);
+    return out;
+  }
+
+  /**
+   * Lets `block` write its `writeBufferIndex`-th buffer into a new buffer of `storageScope` and
+   * adds a block after it that copies the result back. Returns the copy block, named
+   * `<buffer>_<scope>`; move it with {@link reverseComputeAt}.
+   */
+  cacheWrite(block: BlockRV, writeBufferIndex: number, storageScope: StorageScope): BlockRV {
+    const r = cacheWrite(this.#func, block.name, writeBufferIndex, storageScope);
+    this.#func = r.func;
+    const out = blockRV(r.block);
+    this.#record("cache_write", {
+      block,
+      write_buffer_index: writeBufferIndex,
+      storage_scope: storageScope,
+    }, [out]);
+    return out;
+  }
+
+  /**
+   * Moves a producer block under `loop`, which must enclose all of its consumers: its loops are
+   * regenerated (`ax0`, `ax1`, ...) to compute, per iteration of `loop`, exactly the region the
+   * consumers under it read.
+   */
+  computeAt(block: BlockRV, loop: LoopRV, options: ComputeAtOptions = {}): void {
+    const preserveUnitLoops = options.preserveUnitLoops ?? false;
+    this.#func = computeAt(this.#func, block.name, loop.var, { reverse: false, preserveUnitLoops });
+    this.#record("compute_at", { block, loop, preserve_unit_loops: preserveUnitLoops }, []);
+  }
+
+  /**
+   * Moves a consumer block under `loop`, which must enclose all of its producers: its loops are
+   * regenerated to consume, per iteration of `loop`, exactly the region produced under it.
+   */
+  reverseComputeAt(block: BlockRV, loop: LoopRV, options: ComputeAtOptions = {}): void {
+    const preserveUnitLoops = options.preserveUnitLoops ?? false;
+    this.#func = computeAt(this.#func, block.name, loop.var, { reverse: true, preserveUnitLoops });
+    this.#record("reverse_compute_at", { block, loop, preserve_unit_loops: preserveUnitLoops }, []);
+  }
+
+  /** Moves the `bufferIndex`-th buffer written by `block` (an allocated one) to another scope. */
+  setScope(block: BlockRV, bufferIndex: number, storageScope: StorageScope): void {
+    this.#func = setScope(this.#func, block.name, bufferIndex, storageScope);
+    this.#record("set_scope", {
+      block,
+      buffer_index: bufferIndex,
+      storage_scope: storageScope,
+    }, []);
+  }
+
+  /**
+   * Moves the init of a reduction block into a new block `<name>_init` right before `loop`
+   * (which encloses the block, above all of its reduction loops). Returns the init block.
+   */
+  decomposeReduction(block: BlockRV, loop: LoopRV): BlockRV {
+    const r = decomposeReduction(this.#func, block.name, loop.var);
+    this.#func = r.func;
+    const out = blockRV(r.block);
+    this.#record("decompose_reduction", { block, loop }, [out]);
+    return out;
+  }
+
+  /**
+   * Factors the reduction under `loop` into a block `<name>_rf` computing partial results in a
+   * new buffer (with the loop's dimension at `factorAxis`) and the original block reducing
+   * them. Returns the rf block.
+   */
+  rfactor(loop: LoopRV, factorAxis: number): BlockRV {
+    const r = rfactor(this.#func, loop.var, factorAxis);
+    this.#func = r.func;
+    const out = blockRV(r.block);
+    this.#record("rfactor", { loop, factor_axis: factorAxis }, [out]);
+    return out;
+  }
+
+  /** Marks a loop vectorized (constant extent, spatial iteration variables only). */
+  vectorize(loop: LoopRV): void {
+    this.#func = setLoopKind(this.#func, loop.var, "vectorized");
+    this.#record("vectorize", { loop }, []);
+  }
+
+  /** Marks a loop to be unrolled. */
+  unroll(loop: LoopRV): void {
+    this.#func = setLoopKind(this.#func, loop.var, "unrolled");
+    this.#record("unroll", { loop }, []);
+  }
+
+  /** Marks a loop parallel (spatial iteration variables only). */
+  parallel(loop: LoopRV): void {
+    this.#func = setLoopKind(this.#func, loop.var, "parallel");
+    this.#record("parallel", { loop }, []);
+  }
+
+  /**
+   * Asks that the stride of dimension `axis` of the `bufferIndex`-th buffer written by `block`
+   * be `offset` modulo `factor` (the `buffer_dim_align` block annotation).
+   */
+  storageAlign(
+    block: BlockRV,
+    bufferIndex: number,
+    axis: number,
+    factor: number,
+    offset: number,
+  ): void {
+    this.#func = storageAlign(this.#func, block.name, bufferIndex, { axis, factor, offset });
+    this.#record("storage_align", {
+      block,
+      buffer_index: bufferIndex,
+      axis,
+      factor,
+      offset,
+    }, []);
+  }
+
+  /** Sets annotation `key` of a block or loop. */
+  annotate(target: BlockRV | LoopRV, key: string, value: AttrValue): void {
+    this.#func = annotate(this.#func, rvTarget(target), key, value);
+    this.#record("annotate", { block_or_loop: target, ann_key: key, ann_val: value }, []);
+  }
+
+  /** Removes annotation `key` of a block or loop. */
+  unannotate(target: BlockRV | LoopRV, key: string): void {
+    this.#func = unannotate(this.#func, rvTarget(target), key);
+    this.#record("unannotate", { block_or_loop: target, ann_key: key }, []);
+  }
+
+  /**
+   * Reshapes the `bufferIndex`-th buffer written (or read, with `bufferIndexType: "read"`) by
+   * `block`, an allocated one, through an index map: `(indices) => newIndices` or an
+   * {@link IndexMap}. Every access and region of the buffer is rewritten.
+   */
+  transformLayout(
+    block: BlockRV,
+    bufferIndex: number,
+    map: IndexMap | ((indices: readonly Var[]) => readonly PrimExprLike[]),
+    options: TransformLayoutOptions = {},
+  ): void {
+    const type = options.bufferIndexType ?? "write";
+    let m: IndexMap;
+    if (typeof map === "function") {
+      const { realize } = getBlock(this.#func, block.name);
+      const buf = accessBuffer(
+        realize.block,
+        bufferIndex,
+        type,
+        `Cannot transformLayout block "${block.name}"`,
+      );
+      m = indexMap(map, buf.shape.length);
+    } else {
+      m = map;
+    }
+    this.#func = transformLayout(this.#func, block.name, bufferIndex, type, m);
+    this.#record("transform_layout", {
+      block,
+      buffer_index: bufferIndex,
+      buffer_index_type: type,
+      index_map: m,
+    }, []);
+  }
+
+  /**
    * Applies the primitives of `trace` to this schedule, mapping the trace's handles to the
    * ones this schedule returns.
    */
   replay(trace: Trace): void {
-    const map = new Map<ScheduleRV, ScheduleRV>();
-    const rv = <T extends ScheduleRV>(x: TraceValue): T => {
-      const v = x as T;
-      return (map.get(v) as T | undefined) ?? v;
-    };
-    const loopsArg = (x: TraceValue) => (x as readonly LoopRV[]).map((l) => rv<LoopRV>(l));
-    for (const r of trace.records) {
-      const a = r.args;
-      let outs: readonly ScheduleRV[] = [];
-      switch (r.primitive) {
-        case "get_sblock":
-          outs = [this.getSBlock(a["name"] as string)];
-          break;
-        case "get_loops":
-          outs = this.getLoops(rv<BlockRV>(a["block"]));
-          break;
-        case "get_blocks":
-          outs = this.getBlocks();
-          break;
-        case "get_child_blocks":
-          outs = this.getChildBlocks(rv<BlockRV | LoopRV>(a["parent"]));
-          break;
-        case "split":
-          outs = this.split(
-            rv<LoopRV>(a["loop"]),
-            a["factors"] as readonly (PrimExprLike | undefined)[],
-          );
-          break;
-        case "fuse":
-          outs = [this.fuse(...loopsArg(a["loops"]))];
-          break;
-        case "reorder":
-          this.reorder(...loopsArg(a["loops"]));
-          break;
-        case "bind":
-          this.bind(rv<LoopRV>(a["loop"]), a["thread_axis"] as ThreadTag);
-          break;
-        case "compute_inline":
-          this.computeInline(rv<BlockRV>(a["block"]));
-          break;
-        case "reverse_compute_inline":
-          this.reverseComputeInline(rv<BlockRV>(a["block"]));
-          break;
-        case "add_unit_loop":
-          outs = [this.addUnitLoop(rv<BlockRV | LoopRV>(a["block_or_loop"]))];
-          break;
-        default:
-          throw new Error(`Cannot replay primitive "${r.primitive}": unknown primitive`);
-      }
-      r.outputs.forEach((o, i) => outs[i] && map.set(o, outs[i]!));
-    }
+    replayTrace(this, trace);
   }
 }

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { PrimExpr, Var } from "../../ir/expr.ts";
+import { isPrimExpr, type PrimExpr, type Var } from "../../ir/expr.ts";
+import { type IndexMap, indexMapText } from "./index_map.ts";
 
 /** A handle to a block: its name, unique within the scheduled function. */
 export interface BlockRV {
@@ -30,11 +31,14 @@ export type ScheduleRV = BlockRV | LoopRV;
 export type TraceValue =
   | ScheduleRV
   | PrimExpr
+  | IndexMap
   | number
   | string
   | boolean
+  | null
   | undefined
-  | readonly TraceValue[];
+  | readonly TraceValue[]
+  | { readonly [key: string]: TraceValue };
 
 /** One primitive application. */
 export interface TraceRecord {
@@ -64,14 +68,21 @@ export class Trace {
     const names = new Map<ScheduleRV, string>();
     let n = 0;
     const value = (v: TraceValue): string => {
-      if (v === undefined) return "None";
+      if (v === undefined || v === null) return "None";
       if (typeof v === "boolean") return v ? "True" : "False";
       if (typeof v === "number") return String(v);
       if (typeof v === "string") return JSON.stringify(v);
       if (Array.isArray(v)) return `[${v.map(value).join(", ")}]`;
-      const x = v as ScheduleRV | PrimExpr;
-      if (x.kind === "BlockRV" || x.kind === "LoopRV") return names.get(x) ?? "<unknown>";
-      return exprText(x);
+      if (isPrimExpr(v)) return exprText(v);
+      const x = v as { readonly kind?: unknown };
+      if (x.kind === "BlockRV" || x.kind === "LoopRV") {
+        return names.get(v as ScheduleRV) ?? "<unknown>";
+      }
+      if (x.kind === "IndexMap") return indexMapText(v as IndexMap);
+      const dict = v as { readonly [key: string]: TraceValue };
+      return `{${
+        Object.entries(dict).map(([k, y]) => `${JSON.stringify(k)}: ${value(y)}`).join(", ")
+      }}`;
     };
     const lines: string[] = [];
     for (const r of this.records) {

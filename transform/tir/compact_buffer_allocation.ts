@@ -8,10 +8,13 @@
 import { evalSet } from "../../ir/arith/int_set.ts";
 import { Analyzer } from "../../ir/arith/analyzer.ts";
 import {
+  add,
   type Buffer,
+  floormod,
   intImm,
   max,
   min,
+  mul,
   type PrimExpr,
   type Range,
   range,
@@ -20,7 +23,7 @@ import {
 } from "../../ir/expr.ts";
 import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import type { BufferRegion, For, SBlock, Stmt } from "../../ir/tir/stmt.ts";
-import { rewritePrimFunc, visitPrimExpr } from "../../ir/visit.ts";
+import { rewritePrimFunc, visitPrimExpr, visitStmt } from "../../ir/visit.ts";
 import { type Pass, primFuncPass } from "../pass.ts";
 import { exprEqual, stmtChildren, stmtExprs, usesVar, withBinding, withLet } from "./_util.ts";
 
@@ -223,12 +226,77 @@ function collectRegions(f: PrimFunc): Map<Buffer, Range[]> {
   return result;
 }
 
-/** Rewrites a function so that each buffer of `regions` has the shape of its region. */
-function applyRegions(f: PrimFunc, regions: ReadonlyMap<Buffer, Range[]>): PrimFunc {
+/** One dimension's alignment: its stride must be `offset` modulo `factor`. */
+interface DimAlign {
+  readonly factor: number;
+  readonly offset: number;
+}
+
+/**
+ * The alignments asked for by `buffer_dim_align` block annotations (`Schedule.storageAlign`):
+ * entries `[writeIndex, axis, factor, offset]` naming a buffer the block writes.
+ */
+function collectDimAligns(f: PrimFunc): Map<Buffer, (DimAlign | undefined)[]> {
+  const out = new Map<Buffer, (DimAlign | undefined)[]>();
+  const params = new Set(f.bufferMap.values());
+  visitStmt(f.body, {
+    stmt: (s) => {
+      const blk = s.kind === "SBlockRealize" ? s.block : s.kind === "SBlock" ? s : undefined;
+      const ann = blk?.annotations["buffer_dim_align"];
+      if (blk === undefined || !Array.isArray(ann)) return;
+      for (const e of ann) {
+        if (!Array.isArray(e) || e.length !== 4 || !e.every((x) => typeof x === "number")) continue;
+        const [index, axis, factor, offset] = e as number[];
+        const b = blk.writes[index!]?.buffer;
+        if (b === undefined || params.has(b) || !(axis! < b.shape.length) || !(factor! > 0)) {
+          continue;
+        }
+        const list = out.get(b) ?? b.shape.map(() => undefined);
+        list[axis!] = { factor: factor!, offset: offset! };
+        out.set(b, list);
+      }
+    },
+  });
+  return out;
+}
+
+/** Row-major strides of `shape`, each aligned dimension's stride padded up to its alignment. */
+function alignedStrides(
+  shape: readonly PrimExpr[],
+  aligns: readonly (DimAlign | undefined)[],
+  an: Analyzer,
+): PrimExpr[] {
+  const strides: PrimExpr[] = [];
+  let stride: PrimExpr = intImm(1, shape[0]?.dtype ?? "int32");
+  for (let d = shape.length - 1; d >= 0; d--) {
+    const a = aligns[d];
+    if (a) {
+      // stride + (factor + offset - stride % factor) % factor
+      const pad = floormod(sub(a.factor + a.offset, floormod(stride, a.factor)), a.factor);
+      stride = an.simplify(add(stride, pad));
+    }
+    strides[d] = stride;
+    stride = an.simplify(mul(stride, shape[d]!));
+  }
+  return strides;
+}
+
+/**
+ * Rewrites a function so that each buffer of `regions` has the shape of its region (and the
+ * strides its alignments ask for).
+ */
+function applyRegions(
+  f: PrimFunc,
+  regions: ReadonlyMap<Buffer, Range[]>,
+  aligns: ReadonlyMap<Buffer, readonly (DimAlign | undefined)[]>,
+): PrimFunc {
   const an = new Analyzer();
   const byData = new Map<Var, { old: Buffer; region: Range[]; buffer: Buffer }>();
   for (const [b, region] of regions) {
-    byData.set(b.data, { old: b, region, buffer: { ...b, shape: region.map((r) => r.extent) } });
+    const shape = region.map((r) => r.extent);
+    const align = aligns.get(b);
+    const strides = align ? alignedStrides(shape, align, an) : b.strides;
+    byData.set(b.data, { old: b, region, buffer: { ...b, shape, strides } });
   }
   const shift = (e: PrimExpr, r: Range) =>
     r.min.kind === "IntImm" && r.min.value === 0 ? e : an.simplify(sub(e, r.min));
@@ -296,7 +364,11 @@ function applyRegions(f: PrimFunc, regions: ReadonlyMap<Buffer, Range[]>): PrimF
 
 function compact(f: PrimFunc): PrimFunc {
   const regions = collectRegions(f);
-  return regions.size === 0 ? f : applyRegions(f, regions);
+  const aligns = collectDimAligns(f);
+  for (const b of aligns.keys()) {
+    if (!regions.has(b)) regions.set(b, b.shape.map((s) => range(intImm(0, s.dtype), s)));
+  }
+  return regions.size === 0 ? f : applyRegions(f, regions, aligns);
 }
 
 /**
@@ -314,6 +386,11 @@ function compact(f: PrimFunc): PrimFunc {
  *     acc = T.sblock_alloc_buffer((64,), scope="local")  =>     acc = T.sblock_alloc_buffer((1,), scope="local")
  *     acc[tx] = ...                                              acc[0] = ...
  * ```
+ *
+ * A `buffer_dim_align` annotation (`[[writeIndex, axis, factor, offset], ...]`, set by
+ * `Schedule.storageAlign`) on a block writing an allocated buffer gives that buffer row-major
+ * strides in which the stride of `axis` is `offset` modulo `factor` (padding, e.g. against
+ * shared-memory bank conflicts); `FlattenBuffer` then indexes through the strides.
  *
  * A dimension keeps its full extent when its region is unbounded, depends on variables defined
  * inside the allocation, or cannot be proven to fit; an extent that depends on outer loops is
