@@ -133,3 +133,35 @@ export type {
   Tensor as TeTensor,
 } from "./ir/te/tensor.ts";
 export type { CommReducer, Reduce } from "./ir/te/reduce.ts";
+export { Tensor } from "./runtime/tensor.ts";
+export type { TensorData, TensorOptions } from "./runtime/tensor.ts";
+export * from "./runtime/device.ts";
+export { webgpu, WebGPUDevice } from "./runtime/webgpu/device.ts";
+export type { WebGPUDeviceOptions } from "./runtime/webgpu/device.ts";
+export { cpu, CpuDevice } from "./runtime/js/device.ts";
+export * from "./runtime/kernel.ts";
+export * from "./runtime/build.ts";
+export * from "./runtime/registry.ts";
+export { Executable } from "./runtime/vm/executable.ts";
+export type { ExecutableParts, LoadOptions, VMConstant } from "./runtime/vm/executable.ts";
+export { Shape, Storage } from "./runtime/vm/value.ts";
+export type { VMValue } from "./runtime/vm/value.ts";
+export { VirtualMachine } from "./runtime/vm/interpreter/virtual_machine.ts";
+export type { VirtualMachineOptions } from "./runtime/vm/interpreter/virtual_machine.ts";
+export type {
+  CompiledKernel,
+  KernelBufferParam,
+  KernelExpr,
+  KernelExprOp,
+  KernelParam,
+  KernelScalarParam,
+  KernelStage,
+  KernelUniform,
+  KernelVar,
+  KernelWorkspace,
+  UniformType,
+} from "./runtime/kernel_abi.ts";
+export type { FuncEntry, Instr, Operand, VMFunction } from "./runtime/vm/bytecode.ts";
+export type { CpuStorage } from "./runtime/js/device.ts";
+export type { GpuStorage } from "./runtime/webgpu/device.ts";
+export type { PooledBuffer } from "./runtime/webgpu/buffer_pool.ts";
