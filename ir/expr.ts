@@ -8,6 +8,10 @@
  *
  * Variables have identity: two `Var`s with the same name are different variables.
  *
+ * Size: this file is longer than the ~600-line guideline on purpose. The closed `PrimExpr` union
+ * and every constructor share one private prototype (the fluent helpers), and the helpers call
+ * the folding constructors; splitting them apart would create an import cycle.
+ *
  * @module
  */
 

@@ -1,4 +1,7 @@
 /**
+ * Size: over ~600 lines on purpose: one flat table of 30 kernels with their references reads
+ * better than the same table split across files.
+ *
  * The te kernel suite: each case builds a PrimFunc with the te DSL and gives a float64
  * reference. `tests/e2e/te_kernels_test.ts` runs every case on both targets.
  */
