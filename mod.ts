@@ -38,6 +38,7 @@ export * from "./transform/target.ts";
 export * from "./transform/schedule/mod.ts";
 export * from "./transform/dlight/mod.ts";
 export * as lowering from "./transform/tir/mod.ts";
+export * from "./transform/relax/mod.ts";
 export * from "./script/mod.ts";
 
 // Top-level type names for the IR nodes that public signatures mention (the namespaces above
@@ -165,3 +166,10 @@ export type { FuncEntry, Instr, Operand, VMFunction } from "./runtime/vm/bytecod
 export type { CpuStorage } from "./runtime/js/device.ts";
 export type { GpuStorage } from "./runtime/webgpu/device.ts";
 export type { PooledBuffer } from "./runtime/webgpu/buffer_pool.ts";
+export type {
+  InferFn,
+  LegalizeContext,
+  LegalizeFn,
+  OpDef,
+  OpPattern,
+} from "./ir/relax/op/registry.ts";
