@@ -25,8 +25,6 @@ console.log(printTVMScript(bb.get()));
 console.log("\n== examples/kernel.ts: te kernels on the device\n");
 await import("./kernel.ts");
 
-const mlp = new URL("./mlp.ts", import.meta.url);
-if (await Deno.stat(mlp).then(() => true, () => false)) {
-  console.log("\n== examples/mlp.ts: a 3-layer MLP through the Relax VM\n");
-  await import(mlp.href);
-}
+console.log("\n== examples/mlp.ts: a 3-layer MLP through the Relax VM\n");
+const { main } = await import("./mlp.ts");
+await main();

@@ -168,10 +168,11 @@ export async function runMlp(device: Device, options: RunMlpOptions = {}): Promi
   return results;
 }
 
-if (import.meta.main) {
-  const gpu = Deno.args.includes("--cpu") ? undefined : await webgpu().catch(() => undefined);
+/** Runs the example: builds once, runs batches 1, 7 and 64, prints errors and times. */
+export async function main(args: readonly string[] = []): Promise<void> {
+  const gpu = args.includes("--cpu") ? undefined : await webgpu().catch(() => undefined);
   const device: Device = gpu ?? cpu();
-  if (!gpu && !Deno.args.includes("--cpu")) {
+  if (!gpu && !args.includes("--cpu")) {
     console.log("No WebGPU adapter: running on the CPU (js target)");
   }
   console.log(`MLP ${LAYERS.join(" -> ")} on ${device.name} (${device.kind})`);
@@ -183,3 +184,5 @@ if (import.meta.main) {
     );
   }
 }
+
+if (import.meta.main) await main(Deno.args);
