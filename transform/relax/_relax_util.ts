@@ -10,7 +10,6 @@ import { simplify } from "../../ir/arith/analyzer.ts";
 import type { IRModule } from "../../ir/module.ts";
 import {
   type AnyVar,
-  type Binding,
   type Expr,
   type Function,
   isVar,
@@ -79,11 +78,6 @@ export function usedVars(e: Expr): AnyVar[] {
     if (isVar(x)) out.add(x);
   });
   return [...out];
-}
-
-/** The value bound by a binding. */
-export function boundValue(b: Binding): Expr {
-  return b.value;
 }
 
 /** The symbolic variables occurring in a StructInfo, in order of first occurrence. */
