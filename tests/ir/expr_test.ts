@@ -186,3 +186,10 @@ Deno.test("ramp, broadcast and range", () => {
   assert.equal(range(n).min.dtype, "int64");
   assert.equal(range(0, n).min.dtype, "int64");
 });
+
+Deno.test("ramp stride must match the base dtype", () => {
+  const i = primVar("i", "int64");
+  assert.throws(() => ramp(i, primVar("s", "int32"), 4), {
+    message: "Ramp stride int32 differs from base int64",
+  });
+});

@@ -206,3 +206,31 @@ Deno.test("callTe reuses structurally equal kernels and passes unbound symbolic 
   const tirVars = call.kind === "relax.Call" ? call.args[2]! : undefined;
   assert.equal(tirVars?.kind === "relax.ShapeExpr" && tirVars.values[0], m);
 });
+
+Deno.test("more BlockBuilder misuse", () => {
+  const bb = new BlockBuilder();
+  const x = R.tensor([4], "float32", "x");
+  assert.throws(() => bb.function("f", [x], () => bb.dataflow(() => (bb.emitFuncOutput(x), x))), {
+    message: "emitFuncOutput must be called outside bb.dataflow()",
+  });
+  assert.throws(() => bb.function("g", [x], () => (bb.get(), x)), {
+    message: 'Cannot get the module while function "g" is being built',
+  });
+  assert.throws(() => bb.updateFunc("nope", bb.get().functions.get("f")!), {
+    message: 'Module has no function "nope" to update',
+  });
+  assert.throws(() => bb.matchCast(x, x.structInfo), {
+    message: "matchCast must be called inside bb.function()",
+  });
+  assert.throws(() => bb.dataflow(() => x), {
+    message: "dataflow must be called inside bb.function()",
+  });
+  const dv = {
+    kind: "relax.DataflowVar",
+    name: "d",
+    structInfo: x.structInfo,
+  } as unknown as typeof x;
+  assert.throws(() => bb.function("h", [dv], () => x), {
+    message: 'Function "h": parameter "d" must be a Relax Var',
+  });
+});

@@ -69,3 +69,17 @@ Deno.test("a function wraps its body and records its signature", () => {
   const g = relaxFunction([x], x);
   assert.equal(g.body.kind, "relax.SeqExpr");
 });
+
+Deno.test("shape and prim StructInfo constructors check dtypes", async () => {
+  const { primVar } = await import("../../../ir/expr.ts");
+  const { primSInfo } = await import("../../../ir/relax/struct_info.ts");
+  assert.throws(() => shapeExpr([primVar("m", "int32")]), {
+    message: "R.shape values must be int64, got int32",
+  });
+  assert.throws(() => primSInfo("int64", primVar("k", "int32")), {
+    message: "R.Prim: value of dtype int32 does not match int64",
+  });
+  assert.throws(() => tensorSInfo([primVar("f", "float32")], "float32"), {
+    message: "Shape dimension must be an integer, got float32",
+  });
+});

@@ -1,6 +1,10 @@
 import assert from "node:assert/strict";
 import type { AnyVar, Expr, Function, VarBinding } from "../../../../ir/relax/expr.ts";
+import { BlockBuilder } from "../../../../ir/relax/block_builder.ts";
+import * as R from "../../../../ir/relax/r.ts";
+import * as te from "../../../../ir/te/mod.ts";
 import {
+  isCallTIR,
   isConst,
   isDFVar,
   isExpr,
@@ -36,8 +40,7 @@ const main = mod.functions.get("main") as Function;
 const env = varToValue(main);
 const body = main.body.kind === "relax.SeqExpr" ? main.body : undefined!;
 const block = body.blocks[0]!;
-const bind = (name: string) =>
-  block.bindings.find((b) => b.var.name === name)! as VarBinding;
+const bind = (name: string) => block.bindings.find((b) => b.var.name === name)! as VarBinding;
 const value = (name: string): Expr => bind(name).value;
 const varOf = (name: string): AnyVar => bind(name).var;
 
@@ -69,7 +72,10 @@ Deno.test("add and multiply match with swapped arguments", () => {
   const m = p.match(value("lv2"), { bindings: env });
   assert.ok(m);
   assert.equal(m.get(relu), varOf("lv1"));
-  assert.equal(isOp("relax.subtract")(relu, isVar("b")).match(value("lv2"), { bindings: env }), undefined);
+  assert.equal(
+    isOp("relax.subtract")(relu, isVar("b")).match(value("lv2"), { bindings: env }),
+    undefined,
+  );
 });
 
 Deno.test("a pattern used twice must match the same value", () => {
@@ -102,7 +108,9 @@ Deno.test("attribute, shape and dtype constraints", () => {
   const conv = isOp("relax.nn.conv2d")(wildcard(), wildcard());
   assert.ok(conv.with({ attrs: { data_layout: "NCHW", strides: [1, 1] } }).match(value("lv")));
   assert.equal(conv.with({ attrs: { data_layout: "NHWC" } }).match(value("lv")), undefined);
-  assert.ok(conv.with({ shape: [1, 4, 6, 6], dtype: "float32" }).match(varOf("lv"), { bindings: env }));
+  assert.ok(
+    conv.with({ shape: [1, 4, 6, 6], dtype: "float32" }).match(varOf("lv"), { bindings: env }),
+  );
   assert.equal(conv.with({ shape: [1, 4, 6, 7] }).match(value("lv")), undefined);
   assert.equal(conv.with({ dtype: "float16" }).match(value("lv")), undefined);
   assert.ok(conv.with({ structInfo: varOf("lv").structInfo }).match(value("lv")));
@@ -114,10 +122,15 @@ Deno.test("variables, tuples, tuple items, globals and expressions", () => {
   assert.equal(isVar().match(varOf("lv"), { bindings: env }), undefined, "bound variables unwrap");
   assert.ok(isDFVar().match(varOf("lv")));
   assert.equal(isDFVar().match(main.params[0]!), undefined);
-  const item = isTupleGetItem(isTuple([wildcard(), isOp("relax.multiply")(wildcard(), isConst())]), 1);
+  const item = isTupleGetItem(
+    isTuple([wildcard(), isOp("relax.multiply")(wildcard(), isConst())]),
+    1,
+  );
   assert.ok(item.match(value("gv"), { bindings: env }));
   assert.equal(isTupleGetItem(wildcard(), 0).match(value("gv")), undefined);
-  const unordered = isTuple([isOp("relax.multiply")(wildcard(), isConst()), wildcard()], { unordered: true });
+  const unordered = isTuple([isOp("relax.multiply")(wildcard(), isConst()), wildcard()], {
+    unordered: true,
+  });
   assert.ok(unordered.match(value("t"), { bindings: env }));
   assert.equal(isTuple([isConst(), wildcard()]).match(value("t"), { bindings: env }), undefined);
   assert.ok(isExpr(main.params[1]!).match(main.params[1]!));
@@ -138,7 +151,28 @@ Deno.test("matchDataflow assigns graph patterns to bindings along use edges", ()
   assert.equal(matchDataflow(add.onlyUsedBy(mul), block)?.get(mul)?.name, "lv3");
   const mul2 = isOp("relax.multiply")(wildcard(), wildcard());
   assert.equal(matchDataflow(mul.onlyUsedBy(mul2), block), undefined, "lv3 is also used by t");
-  assert.equal(matchDataflow([mul.usedBy(mul2), isOp("relax.nn.gelu")(wildcard())], block), undefined);
+  assert.equal(
+    matchDataflow([mul.usedBy(mul2), isOp("relax.nn.gelu")(wildcard())], block),
+    undefined,
+  );
   const both = matchDataflow([mul.usedBy(mul2), conv], block);
   assert.deepEqual([both?.get(mul)?.name, both?.get(mul2)?.name], ["lv3", "lv4"]);
+});
+
+Deno.test("isCallTIR matches call_tir of a PrimFunc by name, with or without tir_vars", () => {
+  const bb = new BlockBuilder();
+  const a = R.tensor([4], "float32", "a");
+  let call: Expr | undefined;
+  bb.function("main", { a }, () =>
+    bb.dataflow(() => {
+      call = bb.callTe((t) => te.compute(t.shape, ([i]) => t.at(i!).mul(2), { name: "dbl" }), [a], {
+        name: "double_it",
+      });
+      return bb.emitOutput(call);
+    }));
+  assert.ok(call);
+  assert.ok(isCallTIR("double").match(call));
+  assert.ok(isCallTIR("double_it", [isVar("a")]).match(call));
+  assert.equal(isCallTIR("double_it", [isConst()]).match(call), undefined);
+  assert.equal(isCallTIR("triple").match(call), undefined);
 });

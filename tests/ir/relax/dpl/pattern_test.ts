@@ -24,9 +24,15 @@ Deno.test("patterns print in constructor syntax", () => {
     'isOp("relax.nn.conv2d")(wildcard(), wildcard()).with({ attrs: { data_layout: "NCHW" } })' +
       '.with({ dtype: "float32" })',
   );
-  assert.equal(String(isConst().or(isVar("x"), isDFVar())), 'isConst().or(isVar("x")).or(isDFVar())');
+  assert.equal(
+    String(isConst().or(isVar("x"), isDFVar())),
+    'isConst().or(isVar("x")).or(isDFVar())',
+  );
   assert.equal(String(reject(isGV("f")).and(wildcard())), 'isGV("f").not().and(wildcard())');
-  assert.equal(String(isTupleGetItem(isTuple([isConst()]), 1)), "isTupleGetItem(isTuple([isConst()]), 1)");
+  assert.equal(
+    String(isTupleGetItem(isTuple([isConst()]), 1)),
+    "isTupleGetItem(isTuple([isConst()]), 1)",
+  );
   assert.equal(String(isTuple([], { unordered: true })), "isTuple([], { unordered: true })");
   assert.equal(String(isShape([1, 2])), "isShape([1, 2])");
   assert.equal(String(isExternFunc("f")(wildcard())), 'isExternFunc("f")(wildcard())');
@@ -92,5 +98,7 @@ Deno.test("patterns that can never match are rejected with a clear message", () 
     { message: /can never match: a tuple index must be a non-negative integer/ },
   );
   assert.throws(() => wildcard().usedBy(wildcard(), -3), { message: /use index must be -1/ });
-  assert.throws(() => new PatternSeq([]), { message: "A pattern sequence needs at least one pattern" });
+  assert.throws(() => new PatternSeq([]), {
+    message: "A pattern sequence needs at least one pattern",
+  });
 });

@@ -23,7 +23,10 @@ ${body.trim().split("\n").map((l) => "            " + l.trim()).join("\n")}
 const inner = wildcard();
 const reluOfRelu = isOp("relax.nn.relu")(isOp("relax.nn.relu")(inner));
 // relu(relu(x)) -> relu(x)
-const dedupRelu = rewriteCall(reluOfRelu, (m) => m.get(m.pattern.kind === "Call" ? m.pattern.args[0]! : inner));
+const dedupRelu = rewriteCall(
+  reluOfRelu,
+  (m) => m.get(m.pattern.kind === "Call" ? m.pattern.args[0]! : inner),
+);
 
 Deno.test("rewriteCall collapses relu(relu(x)) to a fixed point and drops dead bindings", () => {
   const before = fn(`
@@ -86,6 +89,9 @@ Deno.test("a rewriter that never settles is reported", () => {
   });
   assert.throws(
     () => swap(fn(`gv: ${T4} = R.add(x, y)`)),
-    { message: /rewriteCall: isOp\("relax.add"\)\(wildcard\(\), wildcard\(\)\) still rewrites after 5 rounds/ },
+    {
+      message:
+        /rewriteCall: isOp\("relax.add"\)\(wildcard\(\), wildcard\(\)\) still rewrites after 5 rounds/,
+    },
   );
 });
