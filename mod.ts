@@ -25,6 +25,7 @@ export * as relax from "./ir/relax/mod.ts";
 export * as R from "./ir/relax/r.ts";
 export * as op from "./ir/relax/op/mod.ts";
 export * as te from "./ir/te/mod.ts";
+export * as dpl from "./ir/relax/dpl/mod.ts";
 export * as arith from "./ir/arith/mod.ts";
 export { BlockBuilder } from "./ir/relax/block_builder.ts";
 export type { BuildFunctionOptions } from "./ir/relax/block_builder.ts";
@@ -173,3 +174,32 @@ export type {
   OpDef,
   OpPattern,
 } from "./ir/relax/op/registry.ts";
+export type {
+  AndPatternNode,
+  AttrPatternNode,
+  CallPatternNode,
+  Capture,
+  ConstantPatternNode,
+  DTypePatternNode,
+  ExprPatternNode,
+  ExternFuncPatternNode,
+  GlobalVarPatternNode,
+  Match,
+  MatchOptions,
+  NotPatternNode,
+  OpPatternNode,
+  OrPatternNode,
+  Pattern,
+  PatternConstraints,
+  PatternMethods,
+  PatternNode,
+  ShapeExprPatternNode,
+  ShapePatternNode,
+  StructInfoPatternNode,
+  TupleGetItemPatternNode,
+  TuplePatternNode,
+  UseEdge,
+  VarPatternNode,
+  WildcardNode,
+} from "./ir/relax/dpl/mod.ts";
+export { PatternSeq } from "./ir/relax/dpl/mod.ts";

@@ -17,3 +17,7 @@ export * from "./dead_code_elimination.ts";
 export * from "./canonicalize_bindings.ts";
 export * from "./eliminate_common_subexpr.ts";
 export * from "./bind_params.ts";
+export * from "./fuse_ops_by_pattern.ts";
+export * from "./merge_composite_functions.ts";
+export * from "./decompose_ops_for_inference.ts";
+export * from "./convert_layout.ts";

@@ -250,7 +250,9 @@ export function varToValue(x: Function | SeqExpr | BindingBlock): Map<AnyVar, Ex
   const out = new Map<AnyVar, Expr>();
   const onSeq = (e: Expr) => {
     if (e.kind === "relax.SeqExpr") {
-      for (const b of e.blocks) for (const d of b.bindings) if (d.kind === "VarBinding") out.set(d.var, d.value);
+      for (const b of e.blocks) {
+        for (const d of b.bindings) if (d.kind === "VarBinding") out.set(d.var, d.value);
+      }
     }
   };
   if (x.kind === "relax.Function") visitExpr(x.body, onSeq);
@@ -291,7 +293,9 @@ export function matchDataflow(
   block: BindingBlock,
   options: MatchDataflowOptions = {},
 ): Map<Pattern, AnyVar> | undefined {
-  const list = Array.isArray(seqs) ? seqs as readonly (PatternSeq | Pattern)[] : [seqs as PatternSeq];
+  const list = Array.isArray(seqs)
+    ? seqs as readonly (PatternSeq | Pattern)[]
+    : [seqs as PatternSeq];
   const patterns: Pattern[] = [];
   const edges: UseEdge[] = [];
   for (const s of list) {

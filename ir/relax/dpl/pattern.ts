@@ -20,13 +20,13 @@
 
 import { type DType, parseDType } from "../../dtype.ts";
 import type { PrimExpr, PrimExprLike } from "../../expr.ts";
-import { displayNode } from "../../display.ts";
 import type { Attrs } from "../../tir/stmt.ts";
 import type { AnyVar, Expr } from "../expr.ts";
 import { shapeDim, type StructInfo } from "../struct_info.ts";
-import { fmtDim, lookupOp } from "../op/registry.ts";
+import { lookupOp } from "../op/registry.ts";
 import "../op/mod.ts";
 import { type Match, matchPattern } from "./match.ts";
+import { show, showAttrs } from "./_show.ts";
 
 /** Anything: TVM's `wildcard()`. */
 export interface WildcardNode {
@@ -316,7 +316,9 @@ function link(a: Pattern | PatternSeq, b: Pattern | PatternSeq, index: number, o
   const l = asSeq(a), r = asSeq(b);
   const producer = l.patterns[l.patterns.length - 1]!, consumer = r.patterns[0]!;
   if (!Number.isInteger(index) || index < -1) {
-    throw new Error(`Pattern ${producer}: use index must be -1 or a non-negative integer, got ${index}`);
+    throw new Error(
+      `Pattern ${producer}: use index must be -1 or a non-negative integer, got ${index}`,
+    );
   }
   return new PatternSeq([...l.patterns, ...r.patterns], [
     ...l.edges,
@@ -330,15 +332,7 @@ function link(a: Pattern | PatternSeq, b: Pattern | PatternSeq, index: number, o
 
 const methods = {
   with(this: Pattern, c: PatternConstraints): Pattern {
-    let p: Pattern = this;
-    if (c.attrs) {
-      checkAttrs(p, c.attrs);
-      p = make({ kind: "Attr", pattern: p, attrs: c.attrs });
-    }
-    if (c.shape) p = make({ kind: "Shape", pattern: p, shape: c.shape.map(shapeDim) });
-    if (c.dtype !== undefined) p = make({ kind: "DType", pattern: p, dtype: parseDType(c.dtype) });
-    if (c.structInfo) p = make({ kind: "StructInfo", pattern: p, structInfo: c.structInfo });
-    return p;
+    return constrain(this, c);
   },
   or(this: Pattern, ...others: readonly Pattern[]): Pattern {
     return others.reduce<Pattern>((l, r) => make({ kind: "Or", left: l, right: r }), this);
@@ -374,6 +368,18 @@ const methods = {
 
 Object.setPrototypeOf(methods, Function.prototype);
 
+function constrain(inner: Pattern, c: PatternConstraints): Pattern {
+  let p = inner;
+  if (c.attrs) {
+    checkAttrs(p, c.attrs);
+    p = make({ kind: "Attr", pattern: p, attrs: c.attrs });
+  }
+  if (c.shape) p = make({ kind: "Shape", pattern: p, shape: c.shape.map(shapeDim) });
+  if (c.dtype !== undefined) p = make({ kind: "DType", pattern: p, dtype: parseDType(c.dtype) });
+  if (c.structInfo) p = make({ kind: "StructInfo", pattern: p, structInfo: c.structInfo });
+  return p;
+}
+
 function make(node: PatternNode): Pattern {
   const f = function (...args: readonly Pattern[]): Pattern {
     return callPattern(f as unknown as Pattern, args, false);
@@ -407,7 +413,9 @@ function checkAttrs(p: Pattern, attrs: Attrs): void {
   for (const k of Object.keys(attrs)) {
     if (!Object.hasOwn(def.attrs, k)) {
       throw new Error(
-        `Pattern ${p}.with({ attrs: ${showAttrs(attrs)} }) can never match: "${name}" has no attribute "${k}"`,
+        `Pattern ${p}.with({ attrs: ${
+          showAttrs(attrs)
+        } }) can never match: "${name}" has no attribute "${k}"`,
       );
     }
   }
@@ -528,69 +536,4 @@ export function isCallTIR(
 /** Anything `p` does not match (TVM's `reject`). */
 export function reject(p: Pattern): Pattern {
   return p.not();
-}
-
-// ---------------------------------------------------------------------------------------------
-// printing
-
-function showAttrs(a: Attrs): string {
-  const parts = Object.entries(a).map(([k, v]) => `${k}: ${showValue(v)}`);
-  return parts.length ? `{ ${parts.join(", ")} }` : "{}";
-}
-
-function showValue(v: unknown): string {
-  if (v === null) return "null";
-  if (typeof v === "string") return JSON.stringify(v);
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
-  if (Array.isArray(v)) return `[${v.map(showValue).join(", ")}]`;
-  if (typeof v === "object" && "dtype" in (v as object)) return fmtDim(v as PrimExpr);
-  if (typeof v === "object") return showAttrs(v as Attrs);
-  return String(v);
-}
-
-function show(p: Pattern): string {
-  switch (p.kind) {
-    case "Wildcard":
-      return "wildcard()";
-    case "Op":
-      return `isOp(${JSON.stringify(p.opName)})`;
-    case "Expr":
-      return `isExpr(${displayNode(p.expr)})`;
-    case "Var":
-      return `${p.dataflow ? "isDFVar" : "isVar"}(${p.nameHint ? JSON.stringify(p.nameHint) : ""})`;
-    case "GlobalVar":
-      return `isGV(${p.nameHint ? JSON.stringify(p.nameHint) : ""})`;
-    case "ExternFunc":
-      return `isExternFunc(${p.symbol ? JSON.stringify(p.symbol) : ""})`;
-    case "Constant":
-      return "isConst()";
-    case "Call": {
-      const args = p.args.map(show);
-      if (p.varArgs) args.push("...");
-      return `${show(p.callee)}(${args.join(", ")})`;
-    }
-    case "Tuple":
-      return `isTuple([${p.fields.map(show).join(", ")}]${p.unordered ? ", { unordered: true }" : ""})`;
-    case "TupleGetItem":
-      return `isTupleGetItem(${show(p.tuple)}${p.index >= 0 ? `, ${p.index}` : ""})`;
-    case "Or":
-      return `${show(p.left)}.or(${show(p.right)})`;
-    case "And":
-      return `${show(p.left)}.and(${show(p.right)})`;
-    case "Not":
-      return `${show(p.reject)}.not()`;
-    case "Attr":
-      return `${show(p.pattern)}.with({ attrs: ${showAttrs(p.attrs)} })`;
-    case "Shape":
-      return `${show(p.pattern)}.with({ shape: ${showValue(p.shape)} })`;
-    case "DType":
-      return `${show(p.pattern)}.with({ dtype: ${JSON.stringify(p.dtype)} })`;
-    case "StructInfo":
-      return `${show(p.pattern)}.with({ structInfo: ${displayNode(p.structInfo)} })`;
-    case "ShapeExpr":
-      return `isShape(${showValue(p.values)})`;
-    default:
-      p satisfies never;
-      return "?";
-  }
 }

@@ -89,7 +89,8 @@ function rewriteFunction(f: Function, p: Pattern, r: Rewriter, max: number): Fun
 
 function isBarrier(e: Expr): boolean {
   if (e.kind === "relax.If") return true;
-  return e.kind === "relax.Call" && e.op.kind === "relax.Op" && lookupOp(e.op.name)?.impure === true;
+  return e.kind === "relax.Call" && e.op.kind === "relax.Op" &&
+    lookupOp(e.op.name)?.impure === true;
 }
 
 /** One round over a SeqExpr; nested functions are rewritten to their own fixed point. */
