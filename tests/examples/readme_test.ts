@@ -37,3 +37,32 @@ Deno.test("the README's error message for a bad matmul is the real one", async (
   });
   assert.ok(readme.includes("`matmul: cannot contract (784, 128) with (784, 128):\n128 != 784`"));
 });
+
+Deno.test("the README's error message for a bad VM call is the real one", async () => {
+  const { BlockBuilder, build, cpu, op, R, Tensor, tir, VirtualMachine } = await import(
+    "../../mod.ts"
+  );
+  const n = tir.sizeVar("n", "int64");
+  const bb = new BlockBuilder();
+  const x = R.tensor([n, 4], "float32", "x");
+  const w = R.tensor([4, 3], "float32", "w");
+  bb.function(
+    "main",
+    { x, w },
+    () => bb.dataflow(() => bb.emitOutput(op.nn.relu(op.matmul(x, w)))),
+  );
+  const device = cpu();
+  const vm = new VirtualMachine(build(bb.get(), { device }), device);
+  const msg =
+    'main: parameter "x" expects R.Tensor((n, 4), "float32"), got a tensor of shape (7, 5)';
+  await assert.rejects(
+    () =>
+      vm.run(
+        "main",
+        Tensor.from(new Float32Array(35), [7, 5], { device }),
+        Tensor.from(new Float32Array(12), [4, 3], { device }),
+      ),
+    { message: msg },
+  );
+  assert.ok(readme.replaceAll("\n", " ").includes(msg));
+});
