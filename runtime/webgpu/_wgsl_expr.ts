@@ -369,9 +369,26 @@ function emitCall(ctx: WgslExprContext, e: Call, go: (x: PrimExpr) => Code): Cod
     case "tir.rsqrt":
       ty();
       return call("inverseSqrt", a());
-    case "tir.pow":
+    case "tir.pow": {
+      // WGSL's pow is undefined for a negative base; TIR's (C's) is defined for an integral
+      // exponent: |x|^y, negated when y is odd.
       ty();
-      return call("pow", a(), go(args[1]!));
+      const x = a(), y = go(args[1]!), t = args[0]!.dtype;
+      const zero = literal(ctx, 0, t), one = literal(ctx, 1, t), two = literal(ctx, 2, t);
+      const half = literal(ctx, 0.5, t);
+      const odd = binop(
+        "==",
+        P_REL,
+        call(
+          "abs",
+          binop("-", P_ADD, y, binop("*", P_MUL, two, call("floor", binop("*", P_MUL, y, half)))),
+        ),
+        one,
+      );
+      const sign = call("select", one, { c: `-${one.c}`, p: P_UNARY }, odd);
+      const negative = binop("*", P_MUL, call("pow", call("abs", x), y), sign);
+      return call("select", negative, call("pow", x, y), binop(">=", P_REL, x, zero));
+    }
     case "tir.log10":
       return binop("*", P_MUL, call("log2", a()), literal(ctx, 0.3010299956639812, args[0]!.dtype));
     case "tir.tanh": {

@@ -17,6 +17,14 @@ import type { StructInfo } from "../../../../ir/relax/struct_info.ts";
 import type { PrimFunc } from "../../../../ir/tir/prim_func.ts";
 import { visitExpr } from "../../../../ir/visit.ts";
 import { legalizeOps } from "../../../../transform/relax/legalize_ops.ts";
+import { build } from "../../../../runtime/build.ts";
+import type { Device } from "../../../../runtime/device.ts";
+import { cpu } from "../../../../runtime/js/device.ts";
+import { Tensor } from "../../../../runtime/tensor.ts";
+import { VirtualMachine } from "../../../../runtime/vm/interpreter/virtual_machine.ts";
+import { Shape, type VMValue } from "../../../../runtime/vm/value.ts";
+import { webgpu } from "../../../../runtime/webgpu/device.ts";
+import { printTVMScript } from "../../../../script/printer.ts";
 import { type ArrayArg, fit, runPrimFunc } from "../../te/_interp.ts";
 
 /** A runtime value: a tensor, a tuple, a scalar or a shape. */
@@ -164,9 +172,21 @@ export function remainingOps(mod: IRModule, name = "main"): string[] {
   return out;
 }
 
+/** A legalized module run by the interpreter, kept to be run again on the real targets. */
+interface RecordedRun {
+  readonly mod: IRModule;
+  readonly params: readonly RVar[];
+  readonly inputs: readonly Value[];
+  readonly output: Value;
+}
+
+const recorded: RecordedRun[] = [];
+
 /**
  * Builds `main(params)` returning `body(...)`, legalizes it (checking nothing but call_tir is
- * left) and runs it on `inputs`.
+ * left) and runs it on `inputs` with the reference interpreter. The run is recorded:
+ * {@link testOnTargets} runs every recorded module again through `build` and the VM on the JS
+ * and WebGPU targets.
  */
 export function legalizeAndRun(
   params: readonly RVar[],
@@ -177,7 +197,119 @@ export function legalizeAndRun(
   bb.function("main", params, () => bb.dataflow(() => bb.emitOutput(body())));
   const mod = legalizeOps()(bb.get());
   assert.deepEqual(remainingOps(mod), [], "legalization left operator calls");
-  return runFunction(mod, "main", inputs);
+  const output = runFunction(mod, "main", inputs);
+  recorded.push({ mod, params, inputs, output });
+  return output;
+}
+
+const gpu = await webgpu();
+
+function toTensor(v: Value, s: StructInfo, device: Device): VMValue {
+  if (typeof v === "number") return v;
+  if (s.kind === "ShapeStructInfo" && Array.isArray(v)) return new Shape(v as number[]);
+  if (Array.isArray(v)) {
+    const fields = s.kind === "TupleStructInfo" ? s.fields : [];
+    return v.map((x, i) => toTensor(x, fields[i]!, device));
+  }
+  const dtype = s.kind === "TensorStructInfo" && s.dtype !== "void" ? s.dtype : "float32";
+  return Tensor.from(v.data.map((x) => (dtype === "bool" ? x !== 0 : x)) as number[] & boolean[], [
+    ...v.shape,
+  ], {
+    dtype: dtype as Tensor["dtype"],
+    device,
+  });
+}
+
+async function fromTensor(v: VMValue | undefined): Promise<Value> {
+  if (v instanceof Tensor) {
+    const data = Array.from(await v.toArray(), Number);
+    return { shape: [...v.shape], data };
+  }
+  if (Array.isArray(v)) return Promise.all((v as VMValue[]).map(fromTensor));
+  if (typeof v === "number") return v;
+  throw new Error(`Unexpected VM result ${String(v)}`);
+}
+
+function assertSameValue(got: Value, want: Value, where: string): void {
+  if (Array.isArray(want)) {
+    assert.ok(Array.isArray(got), `${where}: expected a tuple`);
+    want.forEach((w, i) => assertSameValue((got as Value[])[i]!, w, `${where}[${i}]`));
+    return;
+  }
+  if (typeof want === "number") {
+    assert.equal(got, want, where);
+    return;
+  }
+  assert.ok(typeof got === "object" && !Array.isArray(got), `${where}: expected a tensor`);
+  assert.deepEqual(got.shape, [...want.shape], `${where}: shape`);
+  let num = 0, den = 0;
+  want.data.forEach((w, i) => {
+    const g = got.data[i]!;
+    if (Number.isNaN(w)) {
+      assert.ok(Number.isNaN(g), `${where}: element ${i}: expected NaN, got ${g}`);
+      return;
+    }
+    num = Math.max(num, Math.abs(g - w));
+    den = Math.max(den, Math.abs(w));
+  });
+  assert.ok(num <= 1e-5 * Math.max(den, 1e-6) + 1e-7, `${where}: relative error ${num / den}`);
+}
+
+/** Why a module cannot run on WebGPU (64-bit tensors), or `undefined`. */
+function webgpuBlocker(r: RecordedRun): string | undefined {
+  let reason: string | undefined;
+  const check = (s: StructInfo) => {
+    if (s.kind === "TensorStructInfo" && (s.dtype === "int64" || s.dtype === "float64")) {
+      reason = `${s.dtype} tensors (WGSL has no 64-bit types)`;
+    } else if (s.kind === "TupleStructInfo") s.fields.forEach(check);
+  };
+  r.params.forEach((p) => check(p.structInfo));
+  const main = r.mod.functions.get("main");
+  if (main?.kind === "relax.Function") {
+    check(main.retStructInfo);
+    visitExpr(main.body, (e) => void (e.kind === "relax.Call" && e.sinfoArgs.forEach(check)));
+  }
+  return reason;
+}
+
+/**
+ * Registers one test per target that runs every module this file legalized so far through
+ * `build` and the VM, and compares with the reference interpreter's output (which the op tests
+ * compared with float64 references). Call it at the end of an op test file.
+ */
+export function testOnTargets(label: string): void {
+  let cases: RecordedRun[] | undefined;
+  const take = () => (cases ??= recorded.splice(0));
+  for (const [target, device] of [["js", cpu()], ["webgpu", gpu]] as const) {
+    Deno.test({
+      name: `${label}: every legalized op runs on the ${target} target like the reference`,
+      ignore: !device,
+      fn: async () => {
+        let skipped = 0;
+        for (const r of take()) {
+          if (target === "webgpu" && webgpuBlocker(r)) {
+            skipped++;
+            continue;
+          }
+          const exec = build(r.mod, { device: device! });
+          const vm = new VirtualMachine(exec, device!);
+          const args = r.inputs.map((v, i) => toTensor(v, r.params[i]!.structInfo, device!));
+          const where = `${target}: ${
+            printTVMScript(r.mod.functions.get("main")!).split("\n").find((l) =>
+              l.includes("call_tir")
+            ) ?? "main"
+          }`;
+          assertSameValue(await fromTensor(await vm.run("main", ...args)), r.output, where);
+        }
+        if (skipped) {
+          console.log(`${label}: ${skipped} modules with 64-bit tensors skipped on WebGPU`);
+        }
+      },
+    });
+  }
+  if (!gpu) {
+    console.log(`${label}: no WebGPU adapter (requestAdapter() gave none); WebGPU runs skipped`);
+  }
 }
 
 /** Deterministic pseudo-random values in `[lo, hi)`, rounded to `dtype`. */

@@ -4,7 +4,7 @@ import * as op from "../../../../ir/relax/op/mod.ts";
 import { makeOpCall } from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
 import type { ArrayArg } from "../../te/_interp.ts";
-import { assertClose, at, legalizeAndRun, rand, tabulate } from "./_run.ts";
+import { assertClose, at, legalizeAndRun, rand, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");
 const TOL = { rtol: 1e-5, atol: 1e-6 };
@@ -285,3 +285,5 @@ Deno.test("pad adds constant borders; other modes cannot be legalized", () => {
     { message: 'Cannot legalize "nn.pad": pad_mode "reflect" is not supported' },
   );
 });
+
+testOnTargets("legalize_conv");

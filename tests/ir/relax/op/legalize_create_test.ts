@@ -9,7 +9,7 @@ import * as te from "../../../../ir/te/tensor.ts";
 import { i64 } from "../../../../ir/relax/op/legalize/topi_common.ts";
 import { resize2d } from "../../../../ir/relax/op/legalize/topi_image.ts";
 import type { ArrayArg } from "../../te/_interp.ts";
-import { assertClose, at, legalizeAndRun, rand, tabulate } from "./_run.ts";
+import { assertClose, at, legalizeAndRun, rand, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");
 
@@ -199,3 +199,5 @@ Deno.test("legalization errors: unknown rounding, unknown result shape, bad resi
     { message: 'Unknown rounding method "up"' },
   );
 });
+
+testOnTargets("legalize_create");

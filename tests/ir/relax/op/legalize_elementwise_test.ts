@@ -7,7 +7,7 @@ import * as R from "../../../../ir/relax/r.ts";
 import { legalizeOps } from "../../../../transform/relax/legalize_ops.ts";
 import { binaryScalar, unaryScalar } from "../../../../ir/relax/op/legalize/topi_elemwise.ts";
 import type { ArrayArg } from "../../te/_interp.ts";
-import { assertClose, at, legalizeAndRun, rand, randInt, tabulate } from "./_run.ts";
+import { assertClose, at, legalizeAndRun, rand, randInt, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");
 
@@ -212,3 +212,5 @@ Deno.test("legalization errors: unknown scalar bounds, unknown scalar functions"
   });
   assert.throws(() => unaryScalar("acosh"), { message: 'Unknown unary operator "acosh"' });
 });
+
+testOnTargets("legalize_elementwise");

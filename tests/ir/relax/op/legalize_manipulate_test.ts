@@ -14,6 +14,7 @@ import {
   rand,
   randInt,
   tabulate,
+  testOnTargets,
   type Value,
 } from "./_run.ts";
 
@@ -204,3 +205,5 @@ Deno.test("take with an unsupported mode cannot be legalized", () => {
     message: 'Cannot legalize "take": mode "nan" is not supported (expected fast, clip or wrap)',
   });
 });
+
+testOnTargets("legalize_manipulate");

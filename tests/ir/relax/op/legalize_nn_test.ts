@@ -5,7 +5,15 @@ import * as op from "../../../../ir/relax/op/mod.ts";
 import { makeOpCall } from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
 import type { ArrayArg } from "../../te/_interp.ts";
-import { assertClose, at, legalizeAndRun, rand, tabulate, type Value } from "./_run.ts";
+import {
+  assertClose,
+  at,
+  legalizeAndRun,
+  rand,
+  tabulate,
+  testOnTargets,
+  type Value,
+} from "./_run.ts";
 
 const n = primVar("n", "int64");
 
@@ -249,3 +257,5 @@ Deno.test("a non-numeric epsilon cannot be legalized", () => {
     message: 'Cannot legalize "nn.layer_norm": attribute "epsilon" must be a number',
   });
 });
+
+testOnTargets("legalize_nn");

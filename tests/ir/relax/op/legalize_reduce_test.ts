@@ -4,7 +4,7 @@ import type { Expr } from "../../../../ir/relax/expr.ts";
 import * as op from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
 import type { ArrayArg } from "../../te/_interp.ts";
-import { assertClose, at, legalizeAndRun, rand, strides, tabulate } from "./_run.ts";
+import { assertClose, at, legalizeAndRun, rand, strides, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");
 
@@ -233,3 +233,5 @@ Deno.test("linear (permute_dims + matmul + add) legalizes end to end", () => {
   );
   assertClose(legalizeAndRun([x, w, bias], () => op.linear(x, w, bias), [a, wv, bv]), want);
 });
+
+testOnTargets("legalize_reduce");
