@@ -173,7 +173,9 @@ Deno.test("operators without a legalization stay; every built-in operator has on
   assert.equal(legalizeOps()(bb.get()), bb.get());
   const missing = listOps().filter((name) =>
     !name.startsWith("relax.test_legalize.") && !getOp(name).legalize &&
-    !["relax.call_tir", "relax.call_dps_packed"].includes(name)
+    !["relax.call_tir", "relax.call_dps_packed", "relax.null_value"].includes(name) &&
+    // the VM's low-level operators (made by the build's lowering passes) have nothing to legalize
+    !/^relax\.(builtin|memory|vm)\./.test(name)
   );
   assert.deepEqual(missing, []);
 });
