@@ -203,3 +203,4 @@ export type {
   WildcardNode,
 } from "./ir/relax/dpl/mod.ts";
 export { PatternSeq } from "./ir/relax/dpl/mod.ts";
+export { cpuConstantEvaluator } from "./runtime/constant_evaluator.ts";

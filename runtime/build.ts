@@ -40,6 +40,8 @@ import type { Device } from "./device.ts";
 import { compileKernel } from "./kernel.ts";
 import type { CompiledKernel } from "./kernel_abi.ts";
 import { codegenVM } from "./vm/codegen.ts";
+import { cpuConstantEvaluator } from "./constant_evaluator.ts";
+import { CONSTANT_EVALUATOR_CONFIG } from "../transform/relax/fold_constant.ts";
 import { Executable } from "./vm/executable.ts";
 
 /** Options of {@link build}. */
@@ -105,7 +107,8 @@ export function build(mod: IRModule, options: BuildOptions = {}): Executable {
   const target = resolveTarget(options);
   const ctx = new PassContext({
     instruments: options.instruments ?? [],
-    config: { target },
+    // FoldConstant (when a pipeline includes it) evaluates constant subgraphs on the CPU.
+    config: { target, [CONSTANT_EVALUATOR_CONFIG]: cpuConstantEvaluator() },
   });
   let m = mod;
   for (const p of options.pipeline ?? defaultPipeline()) m = runPass(p, m, ctx);

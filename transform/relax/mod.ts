@@ -21,3 +21,6 @@ export * from "./fuse_ops_by_pattern.ts";
 export * from "./merge_composite_functions.ts";
 export * from "./decompose_ops_for_inference.ts";
 export * from "./convert_layout.ts";
+export * from "./fold_constant.ts";
+export * from "./lift_transform_params.ts";
+export * from "./to_mixed_precision.ts";
