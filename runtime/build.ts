@@ -11,8 +11,9 @@
  * The default pipeline ({@link defaultPipeline}) is:
  *
  * 1. `LegalizeOps`: high-level operators become `call_tir`s of te-made PrimFuncs;
- * 2. `ApplyDefaultSchedule(Fallback)`: every PrimFunc without thread bindings gets a GPU
- *    schedule (the `js` target runs the same schedules serially);
+ * 2. `ApplyDefaultSchedule(Matmul, GEMV, Reduction, GeneralReduction, Transpose, Fallback)`:
+ *    every PrimFunc without thread bindings gets a GPU schedule from the first rule that applies
+ *    (the `js` target runs the same schedules serially);
  * 3. `LowerTIR`: blocks and multi-dimensional buffers are lowered to flat TIR;
  * 4. `ToNonDataflow`, `CallTIRRewrite` (explicit output allocation), `StaticPlanBlockMemory`
  *    (storage reuse), `VMShapeLower` (symbolic shape checks and computation).
@@ -27,6 +28,11 @@
 
 import type { IRModule } from "../ir/module.ts";
 import { Fallback } from "../transform/dlight/fallback.ts";
+import { GEMV } from "../transform/dlight/gemv.ts";
+import { GeneralReduction } from "../transform/dlight/general_reduction.ts";
+import { Matmul } from "../transform/dlight/matmul.ts";
+import { Reduction } from "../transform/dlight/reduction.ts";
+import { Transpose } from "../transform/dlight/transpose.ts";
 import { applyDefaultSchedule } from "../transform/dlight/apply_default_schedule.ts";
 import { type Pass, PassContext, type PassInstrument, runPass } from "../transform/pass.ts";
 import { callTIRRewrite } from "../transform/relax/call_tir_rewrite.ts";
@@ -67,7 +73,14 @@ export interface BuildOptions {
 export function defaultPipeline(): Pass[] {
   return [
     legalizeOps(),
-    applyDefaultSchedule(new Fallback()),
+    applyDefaultSchedule(
+      new Matmul(),
+      new GEMV(),
+      new Reduction(),
+      new GeneralReduction(),
+      new Transpose(),
+      new Fallback(),
+    ),
     lowerTIRPipeline(),
     toNonDataflow,
     callTIRRewrite,

@@ -25,6 +25,11 @@ export interface Target {
   readonly supportsF16: boolean;
   /** Whether subgroup operations are available. */
   readonly supportsSubgroups: boolean;
+  /**
+   * Whether the adapter is a software fallback (llvmpipe, lavapipe): there workgroup barriers
+   * are expensive, so rules prefer register tiling to shared-memory staging.
+   */
+  readonly isFallbackAdapter: boolean;
 }
 
 /** Options of {@link makeTarget}: any limit to override. */
@@ -44,5 +49,6 @@ export function makeTarget(kind: TargetKind, options: TargetOptions = {}): Targe
     maxStorageBuffers: options.maxStorageBuffers ?? 8,
     supportsF16: options.supportsF16 ?? (kind === "js"),
     supportsSubgroups: options.supportsSubgroups ?? false,
+    isFallbackAdapter: options.isFallbackAdapter ?? false,
   };
 }

@@ -38,6 +38,7 @@ import { visitStmt } from "../../ir/visit.ts";
 import {
   emitExpr,
   helperText,
+  literal,
   storageElemType,
   WGSL_RESERVED,
   type WgslExprContext,
@@ -51,6 +52,9 @@ export interface WgslOptions {
 }
 
 const AXES = ["x", "y", "z"] as const;
+
+/** The longest loop marked `unrolled` or `vectorized` that is emitted unrolled. */
+const MAX_UNROLL = 64;
 
 class WgslGen implements WgslExprContext {
   readonly kernel: string;
@@ -214,11 +218,32 @@ class WgslGen implements WgslExprContext {
     this.moduleVars.push(`var<workgroup> ${decl}`);
   }
 
+  /** Whether a loop is emitted unrolled: marked so, with a small constant range. */
+  unrollable(s: Extract<Stmt, { kind: "For" }>): boolean {
+    return (s.forKind === "unrolled" || s.forKind === "vectorized") && s.min.kind === "IntImm" &&
+      s.extent.kind === "IntImm" && s.extent.value <= MAX_UNROLL;
+  }
+
+  /** Emits the body once per iteration, the loop variable replaced by its value. */
+  unrolled(s: Extract<Stmt, { kind: "For" }>): void {
+    const v = s.loopVar;
+    const min = (s.min as { value: number }).value;
+    const extent = (s.extent as { value: number }).value;
+    if (min >= 0) this.nonNeg.add(v);
+    for (let i = min; i < min + extent; i++) {
+      const c = literal(this, i, v.dtype).c;
+      this.vars.set(v, i < 0 ? `(${c})` : c);
+      this.stmt(s.body);
+    }
+    this.vars.delete(v);
+  }
+
   forLoop(s: Extract<Stmt, { kind: "For" }>): void {
     const v = s.loopVar;
     const t = wgslType(this, v.dtype);
     const tag = s.threadTag;
     if (s.forKind !== "thread_binding" || !tag || tag.startsWith("vthread")) {
+      if (this.unrollable(s)) return this.unrolled(s);
       const min = this.expr(s.min);
       const end = this.expr(add(s.min, s.extent));
       if (isNonNegative(s.min, this.nonNeg)) this.nonNeg.add(v);

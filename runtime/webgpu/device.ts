@@ -142,7 +142,7 @@ export class WebGPUDevice implements Device {
   /** Counters for tests and profiling. */
   readonly stats = { dispatches: 0, submits: 0, pipelines: 0, bindGroups: 0, uniformBuffers: 0 };
 
-  private constructor(gpu: GPUDevice, name: string) {
+  private constructor(gpu: GPUDevice, name: string, isFallbackAdapter: boolean) {
     this.gpu = gpu;
     this.name = name;
     const l = gpu.limits;
@@ -158,6 +158,7 @@ export class WebGPUDevice implements Device {
       maxStorageBuffers: l.maxStorageBuffersPerShaderStage,
       supportsF16: gpu.features.has("shader-f16"),
       supportsSubgroups: false,
+      isFallbackAdapter,
     });
     const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
     this.#storagePool = new BufferPool(gpu, usage, "storage");
@@ -188,7 +189,12 @@ export class WebGPUDevice implements Device {
       ? ["shader-f16"]
       : [];
     const gpu = await adapter.requestDevice({ requiredLimits, requiredFeatures });
-    return new WebGPUDevice(gpu, adapter.info?.description || adapter.info?.vendor || "webgpu");
+    const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+    return new WebGPUDevice(
+      gpu,
+      info?.description || info?.vendor || "webgpu",
+      info?.isFallbackAdapter === true,
+    );
   }
 
   /** Allocates storage from the pool. */

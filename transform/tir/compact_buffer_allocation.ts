@@ -10,6 +10,7 @@ import { Analyzer } from "../../ir/arith/analyzer.ts";
 import {
   add,
   type Buffer,
+  copyExpr,
   floormod,
   intImm,
   max,
@@ -134,7 +135,10 @@ function collectRegions(f: PrimFunc): Map<Buffer, Range[]> {
         }
         extent = intImm(bound, extent.dtype);
       }
-      if (usesVar(lo, (v) => !inScope(v)) || !an.canProve(extent.le(orig))) region.push(full);
+      // a constant extent is allocatable even where it cannot be proven to fit the original
+      // (a symbolic `n` that may be smaller): every access stays inside `[lo, lo + extent)`
+      const fits = extent.kind === "IntImm" || an.canProve(extent.le(orig));
+      if (usesVar(lo, (v) => !inScope(v)) || !fits) region.push(full);
       else region.push(range(lo, extent));
     }
     const isFull = region.every((r, d) =>
@@ -330,7 +334,10 @@ function applyRegions(
       if (e.kind !== "BufferLoad") return undefined;
       const c = byData.get(e.buffer.data);
       if (c === undefined || c.old !== e.buffer) return undefined;
-      return { ...e, buffer: c.buffer, indices: e.indices.map((i, d) => shift(i, c.region[d]!)) };
+      return copyExpr(e, {
+        buffer: c.buffer,
+        indices: e.indices.map((i, d) => shift(i, c.region[d]!)),
+      });
     },
     stmt: (s) => {
       switch (s.kind) {

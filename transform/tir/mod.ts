@@ -12,3 +12,4 @@ export * from "./flatten_buffer.ts";
 export * from "./simplify.ts";
 export * from "./verify_lowered.ts";
 export * from "./pipeline.ts";
+export * from "./thread_sync.ts";

@@ -13,6 +13,7 @@ import { lowerInitBlock } from "./lower_init_block.ts";
 import { lowerOpaqueBlock } from "./lower_opaque_block.ts";
 import { planAndUpdateBufferAllocationLocation } from "./plan_buffer_allocation.ts";
 import { simplifyPass } from "./simplify.ts";
+import { threadSync } from "./thread_sync.ts";
 
 /**
  * The TIR lowering pipeline, `"LowerTIR"`, as a flat list of passes:
@@ -23,7 +24,8 @@ import { simplifyPass } from "./simplify.ts";
  * 4. {@link compactBufferAllocation}: allocations shrink to the region used;
  * 5. {@link lowerOpaqueBlock}: blocks go, leaving `AllocBuffer`, `IfThenElse` and loops;
  * 6. {@link flattenBuffer}: every access becomes one-dimensional;
- * 7. {@link simplifyPass}: indices and conditions are simplified, no-ops removed.
+ * 7. {@link simplifyPass}: indices and conditions are simplified, no-ops removed;
+ * 8. {@link threadSync}: barriers go where threads share data through shared memory.
  *
  * The result satisfies `verifyLowered`.
  */
@@ -36,5 +38,6 @@ export function lowerTIRPipeline(): Pass & { readonly passes: readonly Pass[] } 
     lowerOpaqueBlock,
     flattenBuffer,
     simplifyPass,
+    threadSync,
   ], "LowerTIR");
 }

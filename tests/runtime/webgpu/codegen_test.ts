@@ -186,9 +186,7 @@ Deno.test("loops, lets, whiles and asserts become WGSL statements", () => {
         seq(
           bufferStore(cnt, 0, [0]),
           whileLoop(bufferLoad(cnt, [0]).lt(v), bufferStore(cnt, bufferLoad(cnt, [0]).add(1), [0])),
-          forLoop(k, { min: 1, extent: 3 }, bufferStore(A, bufferLoad(cnt, [0]).add(k), [tx]), {
-            forKind: "unrolled",
-          }),
+          forLoop(k, { min: 1, extent: 3 }, bufferStore(A, bufferLoad(cnt, [0]).add(k), [tx])),
           ifThenElse(
             tx.eq(0),
             bufferStore(A, 7, [tx]),
@@ -204,6 +202,28 @@ Deno.test("loops, lets, whiles and asserts become WGSL statements", () => {
   assert.match(src, /while \(cnt\[0i\] < v\) \{/);
   assert.match(src, /for \(var k: i32 = 1i; k < 4i; k\+\+\) \{/);
   assert.match(src, /\} else \{/);
+});
+
+Deno.test("unrolled loops of constant extent are emitted once per iteration", () => {
+  const A = declBuffer([8], "int32", "A");
+  const tx = primVar("tx"), k = primVar("k"), j = primVar("j");
+  const body = bind(
+    tx,
+    2,
+    "threadIdx.x",
+    seq(
+      forLoop(k, { min: 1, extent: 3 }, bufferStore(A, k.mul(10), [tx.mul(4).add(k)]), {
+        forKind: "unrolled",
+      }),
+      // too long to unroll: stays a loop
+      forLoop(j, { min: 0, extent: 100 }, bufferStore(A, j, [tx]), { forKind: "unrolled" }),
+    ),
+  );
+  const src = generateWgsl(primFunc([A], body), target).source;
+  assert.match(src, /A\[tx \* 4i \+ 1i\] = 1i \* 10i;\n\s+A\[tx \* 4i \+ 2i\] = 2i \* 10i;/);
+  assert.match(src, /A\[tx \* 4i \+ 3i\] = 3i \* 10i;/);
+  assert.doesNotMatch(src, /var k/);
+  assert.match(src, /for \(var j: i32 = 0i; j < 100i; j\+\+\) \{/);
 });
 
 Deno.test("WGSL generation rejects what WebGPU cannot run, naming the culprit", () => {

@@ -70,6 +70,7 @@ Deno.test("lowerTIRPipeline() is a flat list of the lowering passes", () => {
     "LowerOpaqueBlock",
     "FlattenBuffer",
     "Simplify",
+    "ThreadSync",
   ]);
 });
 
