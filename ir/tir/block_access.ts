@@ -19,6 +19,7 @@ import {
 } from "../expr.ts";
 import { type BufferRegion, bufferRegion, type SBlock, type Stmt } from "./stmt.ts";
 import { rewritePrimExpr, visitPrimExpr } from "../visit.ts";
+import { exprDeepEqual } from "../expr_equal.ts";
 
 /** One access: a buffer and its indices, with inner block vars replaced by their bindings. */
 interface Access {
@@ -112,41 +113,8 @@ function collectBlock(b: SBlock, map: Map<Var, PrimExpr>, c: Collector): void {
   collectStmt(b.body, map, c);
 }
 
-/** Structural equality of two expressions (variables and buffers by identity). */
-export function sameExpr(a: PrimExpr, b: PrimExpr): boolean {
-  if (a === b) return true;
-  if (a.kind !== b.kind || a.dtype !== b.dtype) return false;
-  const x = a as unknown as Record<string, unknown>, y = b as unknown as Record<string, unknown>;
-  switch (a.kind) {
-    case "Var":
-      return false;
-    case "IntImm":
-    case "FloatImm":
-    case "StringImm":
-      return x.value === y.value;
-    case "BufferLoad": {
-      const l = b as BufferLoad;
-      return a.buffer === l.buffer && sameList(a.indices, l.indices);
-    }
-    case "Call":
-      return x.op === y.op && sameList(a.args, (b as typeof a).args);
-    case "Let":
-      return false;
-    default: {
-      for (const k of ["a", "b", "cond", "t", "f", "value", "base", "stride"]) {
-        const u = x[k], v = y[k];
-        if (u === undefined && v === undefined) continue;
-        if (u === undefined || v === undefined) return false;
-        if (!sameExpr(u as PrimExpr, v as PrimExpr)) return false;
-      }
-      return x.lanes === y.lanes;
-    }
-  }
-}
-
-function sameList(a: readonly PrimExpr[], b: readonly PrimExpr[]): boolean {
-  return a.length === b.length && a.every((e, i) => sameExpr(e, b[i]!));
-}
+/** Whether two expressions are the same tree (variables and buffers compared by identity). */
+export const sameExpr: (a: PrimExpr, b: PrimExpr) => boolean = exprDeepEqual;
 
 function mentions(e: PrimExpr, vars: ReadonlyMap<Var, unknown>): boolean {
   let found = false;

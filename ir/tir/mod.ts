@@ -7,3 +7,4 @@ export * from "../expr.ts";
 export * from "./stmt.ts";
 export * from "./prim_func.ts";
 export * from "./block_access.ts";
+export * from "../expr_equal.ts";

@@ -8,79 +8,14 @@
 import { Analyzer } from "../../ir/arith/analyzer.ts";
 import { floordiv, type PrimExpr, type Range, sub, type Var } from "../../ir/expr.ts";
 import { rewritePrimExpr, rewriteStmt } from "../../ir/visit.ts";
+import { exprDeepEqual } from "../../ir/expr_equal.ts";
 import type { Stmt } from "../../ir/tir/stmt.ts";
 
 /** Known ranges of loop variables, used to simplify and to prove facts. */
 export type VarRanges = ReadonlyMap<Var, Range>;
 
-/** Whether two expressions are structurally equal (variables compared by identity). */
-export function exprEqual(a: PrimExpr, b: PrimExpr): boolean {
-  if (a === b) return true;
-  if (a.kind !== b.kind || a.dtype !== b.dtype) return false;
-  switch (a.kind) {
-    case "Var":
-      return false;
-    case "IntImm":
-    case "FloatImm":
-    case "StringImm":
-      return a.value === (b as typeof a).value;
-    case "Add":
-    case "Sub":
-    case "Mul":
-    case "Div":
-    case "Mod":
-    case "FloorDiv":
-    case "FloorMod":
-    case "Min":
-    case "Max":
-    case "EQ":
-    case "NE":
-    case "LT":
-    case "LE":
-    case "GT":
-    case "GE":
-    case "And":
-    case "Or": {
-      const y = b as typeof a;
-      return exprEqual(a.a, y.a) && exprEqual(a.b, y.b);
-    }
-    case "Not":
-      return exprEqual(a.a, (b as typeof a).a);
-    case "Select": {
-      const y = b as typeof a;
-      return exprEqual(a.cond, y.cond) && exprEqual(a.t, y.t) && exprEqual(a.f, y.f);
-    }
-    case "Cast":
-      return exprEqual(a.value, (b as typeof a).value);
-    case "Let": {
-      const y = b as typeof a;
-      return a.var === y.var && exprEqual(a.value, y.value) && exprEqual(a.body, y.body);
-    }
-    case "Call": {
-      const y = b as typeof a;
-      return a.op === y.op && arrEqual(a.args, y.args);
-    }
-    case "BufferLoad": {
-      const y = b as typeof a;
-      return a.buffer === y.buffer && arrEqual(a.indices, y.indices);
-    }
-    case "Ramp": {
-      const y = b as typeof a;
-      return a.lanes === y.lanes && exprEqual(a.base, y.base) && exprEqual(a.stride, y.stride);
-    }
-    case "Broadcast": {
-      const y = b as typeof a;
-      return a.lanes === y.lanes && exprEqual(a.value, y.value);
-    }
-    default:
-      a satisfies never;
-      return false;
-  }
-}
-
-function arrEqual(xs: readonly PrimExpr[], ys: readonly PrimExpr[]): boolean {
-  return xs.length === ys.length && xs.every((x, i) => exprEqual(x, ys[i]!));
-}
+/** Whether two expressions are the same tree (variables compared by identity). */
+export const exprEqual: (a: PrimExpr, b: PrimExpr) => boolean = exprDeepEqual;
 
 /** Replaces variables in an expression. */
 export function substExpr(e: PrimExpr, map: ReadonlyMap<Var, PrimExpr>): PrimExpr {
