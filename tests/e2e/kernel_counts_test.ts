@@ -23,6 +23,9 @@ import { annotateTIROpPattern } from "../../transform/relax/annotate_tir_op_patt
 import { foldConstant } from "../../transform/relax/fold_constant.ts";
 import { fuseOps } from "../../transform/relax/fuse_ops.ts";
 import { fuseTIR } from "../../transform/relax/fuse_tir.ts";
+import { canonicalizeBindings } from "../../transform/relax/canonicalize_bindings.ts";
+import { deadCodeElimination } from "../../transform/relax/dead_code_elimination.ts";
+import { decomposeOpsForInference } from "../../transform/relax/decompose_ops_for_inference.ts";
 import { GPU_TEST, gpuDevice, randomF32 } from "../runtime/_helpers.ts";
 import {
   assertOutputsClose,
@@ -136,6 +139,37 @@ for (const c of CASES) {
     },
   });
 }
+
+Deno.test({
+  name:
+    "CNN: with batch_norm decomposed before legalization, conv, bn and relu fuse into one kernel",
+  ...GPU_TEST,
+  fn: async () => {
+    const gpu = await gpuDevice();
+    for (const device of gpu ? [cpu(), gpu] : [cpu()]) {
+      const mod = cnnModule();
+      const x = Tensor.from(randomF32(2 * 3 * 8 * 8, 4), [2, 3, 8, 8], { device });
+      const [legalize, ...rest] = defaultPipeline();
+      const base = await buildAndRun(mod, device, [x], { pipeline: defaultPipeline() });
+      const pipeline = [
+        decomposeOpsForInference(),
+        canonicalizeBindings(),
+        deadCodeElimination(),
+        legalize!,
+        foldConstant({ evaluator: cpuConstantEvaluator() }),
+        ...fusion(),
+        ...rest,
+      ];
+      const fused = await buildAndRun(mod, device, [x], { pipeline });
+      x.dispose();
+      // 3 x conv2d + batch_norm + relu in one kernel, max_pool2d, reshape, matmul_add
+      assert.equal(fused.dispatches, 6, `on ${device.kind}: ${fused.dispatches} kernels`);
+      assertOutputsClose(fused.outputs, base.outputs, {
+        what: `CNN on ${device.kind}, decomposed`,
+      });
+    }
+  },
+});
 
 Deno.test("build() with a timing instrument prints a table naming the pipeline's passes", () => {
   const timing = timingInstrument();
