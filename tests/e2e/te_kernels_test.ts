@@ -10,7 +10,7 @@ import { compileKernel, launchKernel } from "../../runtime/kernel.ts";
 import type { Device } from "../../runtime/device.ts";
 import { cpu } from "../../runtime/js/device.ts";
 import { Tensor } from "../../runtime/tensor.ts";
-import { webgpu } from "../../runtime/webgpu/device.ts";
+import { gpuDevice } from "../runtime/_helpers.ts";
 import { applyDefaultSchedule, Fallback } from "../../transform/dlight/mod.ts";
 import { PassContext, runPass, sequential } from "../../transform/pass.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../transform/tir/mod.ts";
@@ -20,7 +20,7 @@ import { parseTVMScript } from "../../script/parser/mod.ts";
 import { printTVMScript } from "../../script/printer.ts";
 import { makeTarget } from "../../transform/target.ts";
 
-const gpu = await webgpu();
+const gpu = await gpuDevice();
 if (!gpu) {
   console.log(
     "te kernel suite: no WebGPU adapter (requestAdapter() gave none); GPU cases are skipped",

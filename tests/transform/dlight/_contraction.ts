@@ -14,7 +14,7 @@ import type { Device } from "../../../runtime/device.ts";
 import { cpu } from "../../../runtime/js/device.ts";
 import { compileKernel, launchKernel } from "../../../runtime/kernel.ts";
 import { Tensor } from "../../../runtime/tensor.ts";
-import { webgpu } from "../../../runtime/webgpu/device.ts";
+import { gpuDevice } from "../../runtime/_helpers.ts";
 import type { ScheduleRule } from "../../../transform/dlight/rule.ts";
 import type { Schedule } from "../../../transform/schedule/schedule.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../../transform/tir/mod.ts";
@@ -158,7 +158,7 @@ export function gemvCase(kk: number, n: number, o: GemvCaseOptions = {}): Case {
 
 /** The devices to run on: the CPU (JS) always, WebGPU when an adapter exists. */
 export async function devices(): Promise<[string, Device | undefined][]> {
-  const gpu = await webgpu();
+  const gpu = await gpuDevice();
   if (!gpu) console.log("no WebGPU adapter (requestAdapter() gave none): WebGPU cases are skipped");
   return [["js", cpu()], ["webgpu", gpu]];
 }

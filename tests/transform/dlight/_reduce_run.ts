@@ -13,14 +13,14 @@ import type { Device } from "../../../runtime/device.ts";
 import { cpu } from "../../../runtime/js/device.ts";
 import { compileKernel, launchKernel } from "../../../runtime/kernel.ts";
 import { Tensor } from "../../../runtime/tensor.ts";
-import { webgpu } from "../../../runtime/webgpu/device.ts";
+import { gpuDevice } from "../../runtime/_helpers.ts";
 import { IS_SCHEDULED } from "../../../transform/dlight/apply_default_schedule.ts";
 import type { ScheduleRule } from "../../../transform/dlight/rule.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../../transform/tir/mod.ts";
 import { paramShapes, randomArray, runPrimFunc } from "../schedule/_interp.ts";
 import { assertAllBound } from "./_bound.ts";
 
-const gpu = await webgpu();
+const gpu = await gpuDevice();
 if (!gpu) console.log("dlight numeric tests: no WebGPU adapter; the webgpu cases are skipped");
 
 /** The targets numeric tests run on: the JS CPU device always, WebGPU when there is an adapter. */

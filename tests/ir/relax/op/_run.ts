@@ -23,7 +23,7 @@ import { cpu } from "../../../../runtime/js/device.ts";
 import { Tensor } from "../../../../runtime/tensor.ts";
 import { VirtualMachine } from "../../../../runtime/vm/interpreter/virtual_machine.ts";
 import { Shape, type VMValue } from "../../../../runtime/vm/value.ts";
-import { webgpu } from "../../../../runtime/webgpu/device.ts";
+import { gpuDevice } from "../../../runtime/_helpers.ts";
 import { printTVMScript } from "../../../../script/printer.ts";
 import { type ArrayArg, fit, runPrimFunc } from "../../te/_interp.ts";
 
@@ -202,7 +202,7 @@ export function legalizeAndRun(
   return output;
 }
 
-const gpu = await webgpu();
+const gpu = await gpuDevice();
 
 function toTensor(v: Value, s: StructInfo, device: Device): VMValue {
   if (typeof v === "number") return v;
