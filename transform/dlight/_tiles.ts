@@ -97,7 +97,13 @@ export function matmulTiles(
   let vm = options.rowsPerThread ?? (staging === "shared" ? 4 : 16);
   let vn = options.colsPerThread ?? (staging === "shared" ? 4 : 16);
   if (options.threadsY === undefined && options.rowsPerThread === undefined) {
-    [ty, vm] = fit(shape.m, ty, vm);
+    if (shape.m === undefined && staging === "registers") {
+      // A symbolic row count (a batch size) is often small: one row per thread keeps every
+      // thread busy at batch 1 instead of predicating most of a 16-row register tile away.
+      [ty, vm] = [1, 1];
+    } else {
+      [ty, vm] = fit(shape.m, ty, vm);
+    }
   }
   if (options.threadsX === undefined && options.colsPerThread === undefined) {
     [tx, vn] = fit(shape.n, tx, vn);

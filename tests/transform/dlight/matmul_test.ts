@@ -325,3 +325,17 @@ Deno.test("Matmul declines convolutions and broadcast-batch matmuls (their opera
   );
   assert.equal(new Matmul().apply(te.createPrimFunc([A, B, C]), target), undefined);
 });
+
+Deno.test("register tiles use one row per thread when the row count is symbolic (a batch size)", () => {
+  const soft = makeTarget("webgpu", { isFallbackAdapter: true });
+  const t = matmulTiles(soft, { m: undefined, n: 128, k: 784 });
+  assert.equal(t.staging, "registers");
+  assert.deepEqual([t.threadsY, t.rowsPerThread], [1, 1]);
+  assert.equal(t.threadsX * t.colsPerThread, 128);
+  // a constant row count keeps the 2-D register tile; shared staging is unaffected
+  const c = matmulTiles(soft, { m: 512, n: 512, k: 512 });
+  assert.ok(c.threadsY * c.rowsPerThread > 1);
+  const hw = matmulTiles(makeTarget("webgpu"), { m: undefined, n: 128, k: 784 });
+  assert.equal(hw.staging, "shared");
+  assert.ok(hw.threadsY > 1);
+});
