@@ -501,7 +501,11 @@ function matchTypes(aa: PrimExprLike, bb: PrimExprLike, kind: BinaryKind): [Prim
   throw new Error(`Cannot ${opNames[kind]} ${a.dtype} and ${b.dtype}: insert an explicit cast`);
 }
 
-function foldInt(kind: BinaryKind, x: number, y: number): number | undefined {
+/**
+ * Integer `x kind y` in exact arithmetic; `undefined` for a division by zero. Results are never
+ * `-0`.
+ */
+export function foldInt(kind: BinaryKind, x: number, y: number): number | undefined {
   switch (kind) {
     case "Add":
       return x + y;
@@ -510,13 +514,13 @@ function foldInt(kind: BinaryKind, x: number, y: number): number | undefined {
     case "Mul":
       return x * y;
     case "Div":
-      return y === 0 ? undefined : Math.trunc(x / y);
+      return y === 0 ? undefined : Math.trunc(x / y) || 0;
     case "Mod":
-      return y === 0 ? undefined : x % y;
+      return y === 0 ? undefined : x % y || 0;
     case "FloorDiv":
-      return y === 0 ? undefined : Math.floor(x / y);
+      return y === 0 ? undefined : Math.floor(x / y) || 0;
     case "FloorMod":
-      return y === 0 ? undefined : x - Math.floor(x / y) * y;
+      return y === 0 ? undefined : x - Math.floor(x / y) * y || 0;
     case "Min":
       return Math.min(x, y);
     case "Max":

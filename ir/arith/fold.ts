@@ -20,7 +20,15 @@ import {
   isUInt,
   lanes,
 } from "../dtype.ts";
-import { type BinaryKind, boolImm, floatImm, intImm, isCmpKind, type PrimExpr } from "../expr.ts";
+import {
+  type BinaryKind,
+  boolImm,
+  floatImm,
+  foldInt,
+  intImm,
+  isCmpKind,
+  type PrimExpr,
+} from "../expr.ts";
 
 /** Rounds a float to the precision of a float dtype. */
 export function roundFloat(x: number, t: DType): number {
@@ -41,45 +49,8 @@ export function fitsInt(v: number, t: DType): boolean {
   return BigInt(v) >= r.min && BigInt(v) <= r.max;
 }
 
-/** Integer `x kind y` in exact arithmetic, `undefined` when undefined (division by 0). */
-export function foldIntOp(kind: BinaryKind, x: number, y: number): number | undefined {
-  switch (kind) {
-    case "Add":
-      return x + y;
-    case "Sub":
-      return x - y;
-    case "Mul":
-      return x * y;
-    case "Div":
-      return y === 0 ? undefined : Math.trunc(x / y) || 0;
-    case "Mod":
-      return y === 0 ? undefined : x % y || 0;
-    case "FloorDiv":
-      return y === 0 ? undefined : Math.floor(x / y) || 0;
-    case "FloorMod":
-      return y === 0 ? undefined : x - Math.floor(x / y) * y || 0;
-    case "Min":
-      return Math.min(x, y);
-    case "Max":
-      return Math.max(x, y);
-    case "EQ":
-      return +(x === y);
-    case "NE":
-      return +(x !== y);
-    case "LT":
-      return +(x < y);
-    case "LE":
-      return +(x <= y);
-    case "GT":
-      return +(x > y);
-    case "GE":
-      return +(x >= y);
-    case "And":
-      return +(x !== 0 && y !== 0);
-    case "Or":
-      return +(x !== 0 || y !== 0);
-  }
-}
+/** Integer `x kind y` in exact arithmetic (one table, shared with the IR's operators). */
+export const foldIntOp: (kind: BinaryKind, x: number, y: number) => number | undefined = foldInt;
 
 function foldFloatOp(kind: BinaryKind, x: number, y: number): number | undefined {
   switch (kind) {

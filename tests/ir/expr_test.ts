@@ -193,3 +193,9 @@ Deno.test("ramp stride must match the base dtype", () => {
     message: "Ramp stride int32 differs from base int64",
   });
 });
+
+Deno.test("folded integer division never yields -0", () => {
+  assert.ok(Object.is((intImm(-1).div(2) as { value: number }).value, 0));
+  assert.ok(Object.is((intImm(-4).mod(2) as { value: number }).value, 0));
+  assert.ok(Object.is((floormod(-4, 2) as { value: number }).value, 0));
+});
