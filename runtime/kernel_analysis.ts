@@ -90,7 +90,9 @@ export function containsBarrier(s: Stmt): boolean {
 function scalarOf(kernel: string, t: DType, what: string): ScalarDType {
   if (!isScalarDType(t)) {
     const e = elementDType(t);
-    const why = e === t ? `dtype ${t}` : `vector dtype ${t} (vectorized code is not supported)`;
+    const why = e === t
+      ? `dtype ${t}`
+      : `vector dtype ${t} (buffers hold scalars; vectorize a loop instead)`;
     throw new Error(`Kernel "${kernel}": ${what} has ${why}`);
   }
   return t;

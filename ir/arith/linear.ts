@@ -36,6 +36,26 @@ export function gcd(a: number, b: number): number {
   return a;
 }
 
+/**
+ * Whether a scalar integer expression is provably a multiple of `n` from its linear form: the
+ * constant is, and each term times its coefficient is (`i * 8 + j * 4` and
+ * `floormod(i * 4, 256)` are multiples of 4).
+ */
+export function isMultipleOf(e: PrimExpr, n: number): boolean {
+  if (!isLinearDType(e.dtype)) return false;
+  if (n === 1) return true;
+  const sum = LinearSum.of(e);
+  if (sum.constant % n !== 0) return false;
+  return sum.terms.every(({ term, coef }) => {
+    // coef * term is a multiple of n when term is a multiple of m = n / gcd(coef, n).
+    const m = n / gcd(coef, n);
+    if (m === 1) return true;
+    // floormod(x, c) = x - c * floordiv(x, c): a multiple of m when x and c are.
+    return term.kind === "FloorMod" && term.b.kind === "IntImm" && term.b.value % m === 0 &&
+      isMultipleOf(term.a, m);
+  });
+}
+
 /** A mutable sum `sum(coef * term) + constant` of one integer dtype. */
 export class LinearSum {
   /** The dtype of the sum and its terms. */

@@ -1,7 +1,8 @@
 /**
  * JavaScript code generation from lowered TIR, for running kernels on the CPU over typed arrays.
  *
- * Thread-binding loops become ordinary nested loops. A kernel that synchronizes threads
+ * Vector code (from `VectorizeLoop`) runs lane by lane (`scalarizeVectors`). Thread-binding loops
+ * become ordinary nested loops. A kernel that synchronizes threads
  * (`T.tvm_storage_sync`) cannot run thread by thread, so its workgroup is emulated: the code
  * between barriers runs for every thread before the code after them ("phases"), per-thread
  * variables and local arrays are kept in arrays indexed by the thread, and loops and branches
@@ -20,6 +21,7 @@ import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import type { For, Stmt } from "../../ir/tir/stmt.ts";
 import { visitPrimExpr } from "../../ir/visit.ts";
 import type { Target } from "../../transform/target.ts";
+import { scalarizeVectors } from "../../transform/tir/scalarize_vectors.ts";
 import type { CompiledKernel } from "../kernel_abi.ts";
 import {
   analyzeKernel,
@@ -354,7 +356,12 @@ class JsGen implements JsExprContext {
  * `(bufs, vals) => void`, where `bufs` holds the parameter buffers' typed arrays in binding
  * order and `vals` the values of the kernel's variables.
  */
-export function generateJs(f: PrimFunc, target: Target, options: JsOptions = {}): CompiledKernel {
+export function generateJs(
+  func: PrimFunc,
+  target: Target,
+  options: JsOptions = {},
+): CompiledKernel {
+  const f = scalarizeVectors(func);
   const info = analyzeKernel(f, options);
   const g = new JsGen(info);
   let wg: [number, number, number] = [1, 1, 1];

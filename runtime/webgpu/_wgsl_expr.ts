@@ -5,16 +5,17 @@
  * @module
  */
 
-import { type DType, isInt, isScalarDType, isUInt } from "../../ir/dtype.ts";
-import type { Call, PrimExpr, Var } from "../../ir/expr.ts";
+import { type DType, elementDType, isInt, isScalarDType, isUInt, lanes } from "../../ir/dtype.ts";
+import type { BufferLoad, Call, PrimExpr, Var } from "../../ir/expr.ts";
 import type { StorageInfo } from "../kernel_analysis.ts";
 import { flatIndex, isNonNegative } from "../codegen_util.ts";
+import { laneIndex, runWidth, vectorElementIndex } from "./_wgsl_vector.ts";
 
 /** The WGSL scalar types TIR values map to. */
 export type WgslType = "bool" | "i32" | "u32" | "f32" | "f16";
 
 /** An emitted expression and its precedence (higher binds tighter). */
-interface Code {
+export interface Code {
   readonly c: string;
   readonly p: number;
 }
@@ -92,8 +93,11 @@ export interface WgslExprContext {
   readonly supportsF16: boolean;
   /** The WGSL name of a variable in scope (`undefined` for an unknown variable). */
   varCode(v: Var): string | undefined;
-  /** The WGSL name and facts of the memory behind a data variable. */
-  storage(data: Var): { readonly name: string; readonly info: StorageInfo };
+  /**
+   * The WGSL name and facts of the memory behind a data variable, and the width of its vector
+   * elements (1 for an array of scalars).
+   */
+  storage(data: Var): { readonly name: string; readonly info: StorageInfo; readonly width: number };
   /** Variables known to be non-negative. */
   readonly nonNeg: ReadonlySet<Var>;
   /** Helper functions used so far. */
@@ -107,11 +111,23 @@ export function helperText(used: ReadonlySet<string>): string[] {
   return Object.keys(HELPERS).filter((h) => used.has(h)).map((h) => HELPERS[h]!);
 }
 
+/** The WGSL type of a TIR scalar or vector dtype (`float32x4` is `vec4<f32>`). */
+export function wgslValueType(ctx: WgslExprContext, t: DType): string {
+  const n = lanes(t);
+  if (n === 1) return wgslType(ctx, t);
+  if (n > 4) {
+    throw new Error(
+      `Kernel "${ctx.kernel}": ${t} values are not supported in WGSL (at most 4 lanes)`,
+    );
+  }
+  return `vec${n}<${wgslType(ctx, elementDType(t) as DType)}>`;
+}
+
 /** The WGSL type of a TIR scalar dtype (64-bit integers become i32: indices are 32-bit). */
 export function wgslType(ctx: WgslExprContext, t: DType): WgslType {
   if (!isScalarDType(t)) {
     throw new Error(
-      `Kernel "${ctx.kernel}": ${t} values are not supported in WGSL (vectorized code is not supported)`,
+      `Kernel "${ctx.kernel}": ${t} values need a vector type here, where WGSL takes scalars`,
     );
   }
   switch (t) {
@@ -252,7 +268,7 @@ export function emitExpr(ctx: WgslExprContext, e: PrimExpr, env?: ReadonlyMap<Va
     case "LE":
     case "GT":
     case "GE": {
-      wgslType(ctx, e.a.dtype);
+      wgslValueType(ctx, e.a.dtype);
       const [op, p] = ARITH[e.kind]!;
       return binop(op, p, go(e.a), go(e.b));
     }
@@ -272,11 +288,13 @@ export function emitExpr(ctx: WgslExprContext, e: PrimExpr, env?: ReadonlyMap<Va
     }
     case "Min":
     case "Max":
-      wgslType(ctx, e.a.dtype);
+      wgslValueType(ctx, e.a.dtype);
       return call(e.kind === "Min" ? "min" : "max", go(e.a), go(e.b));
     case "And":
     case "Or": {
-      const op = e.kind === "And" ? "&&" : "||";
+      // Vectors of bool combine with the non-short-circuit operators.
+      const v = lanes(e.dtype) > 1;
+      const op = e.kind === "And" ? (v ? "&" : "&&") : (v ? "|" : "||");
       const side = (x: PrimExpr, left: boolean) => {
         const c = go(x);
         const same = x.kind === e.kind && left;
@@ -289,6 +307,10 @@ export function emitExpr(ctx: WgslExprContext, e: PrimExpr, env?: ReadonlyMap<Va
     case "Select":
       return call("select", go(e.f), go(e.t), go(e.cond));
     case "Cast":
+      if (lanes(e.dtype) > 1) {
+        const x = go(e.value);
+        return e.dtype === e.value.dtype ? x : call(wgslValueType(ctx, e.dtype), x);
+      }
       return emitCast(ctx, go(e.value), e.value.dtype, e.dtype);
     case "Let": {
       const m = new Map(env ?? []);
@@ -297,18 +319,22 @@ export function emitExpr(ctx: WgslExprContext, e: PrimExpr, env?: ReadonlyMap<Va
     }
     case "Call":
       return emitCall(ctx, e, go);
-    case "BufferLoad": {
-      const { name, info } = ctx.storage(e.buffer.data);
-      wgslType(ctx, e.dtype);
-      const idx = go(flatIndex(e.buffer, e.indices));
-      const load = { c: `${name}[${idx.c}]`, p: P_PRIMARY };
-      return info.dtype === "bool" ? binop("!=", P_REL, load, { c: "0u", p: P_PRIMARY }) : load;
-    }
-    case "Ramp":
-    case "Broadcast":
-      throw new Error(
-        `Kernel "${ctx.kernel}": ${e.kind} (${e.dtype}) is not supported in WGSL (vectorized code is not supported)`,
+    case "BufferLoad":
+      return emitLoad(ctx, e, go);
+    case "Ramp": {
+      // base + (0, 1, ..., n-1) * stride
+      const t = wgslValueType(ctx, e.dtype);
+      const iota = Array.from({ length: e.lanes }, (_, i) => literal(ctx, i, e.base.dtype).c);
+      const steps = binop(
+        "*",
+        P_MUL,
+        { c: `${t}(${iota.join(", ")})`, p: P_PRIMARY },
+        go(e.stride),
       );
+      return binop("+", P_ADD, call(t, go(e.base)), steps);
+    }
+    case "Broadcast":
+      return call(wgslValueType(ctx, e.dtype), go(e.value));
     default:
       e satisfies never;
       throw new Error("unreachable");
@@ -340,10 +366,59 @@ export function emitCast(ctx: WgslExprContext, x: Code, from: DType, to: DType):
   return out;
 }
 
+/**
+ * A reference to element `idx` (of integer dtype `t`) of storage `name` whose array elements are
+ * vectors of `width` lanes (`name[idx]` when `width` is 1).
+ */
+export function elementRef(
+  ctx: WgslExprContext,
+  name: string,
+  width: number,
+  idx: Code,
+  t: DType,
+): string {
+  if (width === 1) return `${name}[${idx.c}]`;
+  const w = literal(ctx, width, elementDType(t) as DType).c, i = paren(idx, P_MUL + 1);
+  return `${name}[${i} / ${w}][${i} % ${w}]`;
+}
+
+/**
+ * The WGSL of each lane's flat index of a vector index `index` (a ramp or broadcast gives scalar
+ * expressions; any other vector is indexed by lane).
+ */
+export function laneIndexCodes(
+  index: PrimExpr,
+  go: (x: PrimExpr) => Code,
+): Code[] {
+  const n = lanes(index.dtype);
+  const whole = index.kind === "Ramp" || index.kind === "Broadcast" ? undefined : go(index);
+  return Array.from({ length: n }, (_, l) => {
+    const e = laneIndex(index, l);
+    return e ? go(e) : { c: `${paren(whole!, P_PRIMARY)}[${l}]`, p: P_PRIMARY };
+  });
+}
+
+/** A load: one element, one aligned vector element, or a gather of lanes. */
+function emitLoad(ctx: WgslExprContext, e: BufferLoad, go: (x: PrimExpr) => Code): Code {
+  const { name, info, width } = ctx.storage(e.buffer.data);
+  const t = wgslValueType(ctx, e.dtype);
+  const index = flatIndex(e.buffer, e.indices);
+  const scalar = (idx: Code): Code => {
+    const load = { c: elementRef(ctx, name, width, idx, index.dtype), p: P_PRIMARY };
+    return info.dtype === "bool" ? binop("!=", P_REL, load, { c: "0u", p: P_PRIMARY }) : load;
+  };
+  const n = lanes(e.dtype);
+  if (n === 1) return scalar(go(index));
+  if (index.kind === "Ramp" && width === n && runWidth(index) === n) {
+    return { c: `${name}[${go(vectorElementIndex(index.base, n)).c}]`, p: P_PRIMARY };
+  }
+  return call(t, ...laneIndexCodes(index, go).map(scalar));
+}
+
 function emitCall(ctx: WgslExprContext, e: Call, go: (x: PrimExpr) => Code): Code {
   const args = e.args;
   const a = () => go(args[0]!);
-  const ty = () => wgslType(ctx, args[0]!.dtype);
+  const ty = () => wgslType(ctx, elementDType(args[0]!.dtype) as DType);
   const one = () => literal(ctx, 1, args[0]!.dtype);
   switch (e.op) {
     case "tir.exp":

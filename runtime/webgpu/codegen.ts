@@ -10,8 +10,8 @@
  * @module
  */
 
-import { add, type PrimExpr, type Var } from "../../ir/expr.ts";
-import type { ScalarDType } from "../../ir/dtype.ts";
+import { add, intImm, mul, type PrimExpr, type Var } from "../../ir/expr.ts";
+import { lanes, type ScalarDType } from "../../ir/dtype.ts";
 import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import type { Stmt } from "../../ir/tir/stmt.ts";
 import type { Target } from "../../transform/target.ts";
@@ -36,14 +36,18 @@ import {
 import { flatIndex, isNonNegative, NameTable } from "../codegen_util.ts";
 import { visitStmt } from "../../ir/visit.ts";
 import {
+  elementRef,
   emitExpr,
   helperText,
+  laneIndexCodes,
   literal,
   storageElemType,
   WGSL_RESERVED,
   type WgslExprContext,
   wgslType,
+  wgslValueType,
 } from "./_wgsl_expr.ts";
+import { runWidth, storageWidths, vectorElementIndex } from "./_wgsl_vector.ts";
 
 /** Options of {@link generateWgsl}. */
 export interface WgslOptions {
@@ -67,7 +71,9 @@ class WgslGen implements WgslExprContext {
   readonly moduleVars: string[] = [];
   readonly vars = new Map<Var, string>();
   readonly uniformNames = new Map<Var, string>();
-  readonly mem = new Map<Var, { name: string; info: StorageInfo }>();
+  readonly mem = new Map<Var, { name: string; info: StorageInfo; width: number }>();
+  /** Storage declared as arrays of vectors, with their widths (see `_wgsl_vector.ts`). */
+  widths = new Map<Var, number>();
   /** Storage the shader touches. */
   readonly used = new Set<Var>();
   sharedBytes = 0;
@@ -99,7 +105,9 @@ class WgslGen implements WgslExprContext {
     return n;
   }
 
-  storage(data: Var): { readonly name: string; readonly info: StorageInfo } {
+  storage(
+    data: Var,
+  ): { readonly name: string; readonly info: StorageInfo; readonly width: number } {
     const s = this.mem.get(data);
     if (!s) {
       throw new Error(`Kernel "${this.kernel}" uses memory "${data.name}" outside its allocation`);
@@ -139,14 +147,8 @@ class WgslGen implements WgslExprContext {
         throw new Error(
           `Kernel "${this.kernel}" still contains a block: lower it before code generation`,
         );
-      case "BufferStore": {
-        const { name, info } = this.storage(s.buffer.data);
-        wgslType(this, s.value.dtype);
-        const idx = this.expr(flatIndex(s.buffer, s.indices));
-        const v = this.expr(s.value);
-        this.line(`${name}[${idx}] = ${info.dtype === "bool" ? `select(0u, 1u, ${v})` : v};`);
-        return;
-      }
+      case "BufferStore":
+        return this.store(s);
       case "SeqStmt":
         for (const x of s.seq) this.stmt(x);
         return;
@@ -163,7 +165,7 @@ class WgslGen implements WgslExprContext {
         return;
       }
       case "LetStmt": {
-        const t = wgslType(this, s.var.dtype);
+        const t = wgslValueType(this, s.var.dtype);
         const value = this.expr(s.value);
         if (isNonNegative(s.value, this.nonNeg)) this.nonNeg.add(s.var);
         this.line(`let ${this.bind(s.var)}: ${t} = ${value};`);
@@ -196,6 +198,30 @@ class WgslGen implements WgslExprContext {
     }
   }
 
+  /** A store: one element, one aligned vector element, or a scatter of lanes. */
+  store(s: Extract<Stmt, { kind: "BufferStore" }>): void {
+    const { name, info, width } = this.storage(s.buffer.data);
+    wgslValueType(this, s.value.dtype);
+    const index = flatIndex(s.buffer, s.indices);
+    const v = this.expr(s.value);
+    const conv = (x: string) => info.dtype === "bool" ? `select(0u, 1u, ${x})` : x;
+    const n = lanes(s.value.dtype);
+    if (n === 1) {
+      const ref = elementRef(this, name, width, emitExpr(this, index), index.dtype);
+      return this.line(`${ref} = ${conv(v)};`);
+    }
+    if (index.kind === "Ramp" && width === n && runWidth(index) === n) {
+      return this.line(`${name}[${this.expr(vectorElementIndex(index.base, n))}] = ${v};`);
+    }
+    this.block("", () => {
+      const t = this.names.fresh("lanes");
+      this.line(`let ${t} = ${v};`);
+      laneIndexCodes(index, (x) => emitExpr(this, x)).forEach((idx, l) => {
+        this.line(`${elementRef(this, name, width, idx, index.dtype)} = ${conv(`${t}[${l}]`)};`);
+      });
+    });
+  }
+
   alloc(data: Var): void {
     const info = this.info.storage.get(data)!;
     const size = info.size!;
@@ -205,9 +231,10 @@ class WgslGen implements WgslExprContext {
       );
     }
     const name = this.names.fresh(info.name);
-    this.mem.set(data, { name, info });
+    const width = this.widths.get(data) ?? 1;
+    this.mem.set(data, { name, info, width });
     const elem = storageElemType(this, info.dtype);
-    const decl = `${name}: array<${elem}, ${size.value}>;`;
+    const decl = `${name}: array<${vectorOf(elem, width)}, ${size.value / width}>;`;
     if (info.kind === "local") return this.line(`var ${decl}`);
     this.sharedBytes += size.value * (elem === "f16" ? 2 : 4);
     if (this.sharedBytes > this.target.maxSharedMemoryBytes) {
@@ -281,6 +308,11 @@ class WgslGen implements WgslExprContext {
   }
 }
 
+/** The WGSL type of `width` elements of type `elem` (`elem` itself for width 1). */
+function vectorOf(elem: string, width: number): string {
+  return width === 1 ? elem : `vec${width}<${elem}>`;
+}
+
 const UNIFORM_TYPES: { readonly [K in "bool" | "i32" | "u32" | "f32" | "f16"]: UniformType } = {
   bool: "u32",
   i32: "i32",
@@ -322,10 +354,20 @@ function generateStage(
   const wg = workgroupSize(si, target);
   const layout = gridLayout(si, target);
   const g = new WgslGen(si, target, wg, layout);
+  const paramSize = new Map(
+    info.buffers.map((
+      { buffer },
+    ) => [buffer.data, buffer.shape.reduce<PrimExpr>((a, d) => mul(a, d), intImm(1))]),
+  );
+  g.widths = storageWidths(body, (data) => {
+    const s = info.storage.get(data)!;
+    return s.kind === "param" ? paramSize.get(data) : s.kind === "global" ? undefined : s.size;
+  });
   for (const data of slots) {
     g.mem.set(data, {
       name: g.names.fresh(info.storage.get(data)!.name),
       info: info.storage.get(data)!,
+      width: g.widths.get(data) ?? 1,
     });
   }
   g.stmt(body);
@@ -336,12 +378,12 @@ function generateStage(
   const decls: string[] = [];
   slots.forEach((data, slot) => {
     if (!g.used.has(data)) return;
-    const { name, info: s } = g.mem.get(data)!;
+    const { name, info: s, width } = g.mem.get(data)!;
     const ro = !written.has(data);
     decls.push(
       `@group(0) @binding(${bindings.length}) var<storage, ${
         ro ? "read" : "read_write"
-      }> ${name}: array<${storageElemType(g, s.dtype)}>;`,
+      }> ${name}: array<${vectorOf(storageElemType(g, s.dtype), width)}>;`,
     );
     bindings.push(slot);
     readOnly.push(ro);

@@ -5,10 +5,14 @@
  * @module
  */
 
+import { LinearSum } from "../../ir/arith/linear.ts";
 import type { PrimExpr, Var } from "../../ir/expr.ts";
 import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import type { For, SBlockRealize, Stmt } from "../../ir/tir/stmt.ts";
 import { visitPrimExpr, visitStmt } from "../../ir/visit.ts";
+import type { Schedule } from "../schedule/schedule.ts";
+import type { LoopRV } from "../schedule/trace.ts";
+import { usesVar } from "../tir/_util.ts";
 
 /** Whether any loop in the function is bound to a thread. */
 export function hasThreadBinding(s: Stmt): boolean {
@@ -108,4 +112,32 @@ export function loopRole(v: Var, realize: SBlockRealize): LoopRole {
   if (kinds.size === 1 && kinds.has("spatial")) return "spatial";
   if (kinds.size === 1 && kinds.has("reduce")) return "reduce";
   return "mixed";
+}
+
+/** The vector width rules use for contiguous accesses: WGSL's widest vector. */
+export const VECTOR_LANES = 4;
+
+/**
+ * Whether consecutive values of the innermost spatial loop `inner` touch consecutive elements of
+ * every buffer the block accesses (or the same element): then each thread can handle
+ * {@link VECTOR_LANES} of them as one vector. Requires a constant extent divisible by the lanes.
+ */
+export function contiguousInner(sch: Schedule, inner: LoopRV, realize: SBlockRealize): boolean {
+  const loop = sch.get(inner);
+  if (loop.extent.kind !== "IntImm" || loop.extent.value % VECTOR_LANES !== 0) return false;
+  const k = realize.iterValues.findIndex((v) => v === inner.var);
+  if (k < 0) return false;
+  const iv = realize.block.iterVars[k]!.var;
+  if (realize.iterValues.some((v, i) => i !== k && usesVar(v, (x) => x === inner.var))) {
+    return false;
+  }
+  return [...realize.block.reads, ...realize.block.writes].every(({ region }) =>
+    region.every((r, d) => {
+      const coef = LinearSum.of(r.min).coefOf(iv);
+      const used = usesVar(r.min, (x) => x === iv) || usesVar(r.extent, (x) => x === iv);
+      if (!used) return true;
+      return d === region.length - 1 && coef === 1 &&
+        !LinearSum.of(r.min).terms.some((t) => t.term !== iv && usesVar(t.term, (x) => x === iv));
+    })
+  );
 }

@@ -2,7 +2,9 @@
  * The `Fallback` GPU rule: a schedule for any PrimFunc, so that every kernel reaching the GPU
  * has thread bindings. It inlines what can be inlined, then gives each remaining loop nest its
  * own grid: the spatial loops fused and split into `blockIdx.x` x `threadIdx.x`, reduction loops
- * left serial inside each thread.
+ * left serial inside each thread. An elementwise nest whose innermost loop walks every buffer
+ * contiguously gives each thread 4 consecutive elements in a vectorized loop (one `vec4` load or
+ * store per buffer in WGSL).
  *
  * @module
  */
@@ -14,11 +16,13 @@ import type { LoopRV } from "../schedule/trace.ts";
 import type { Target } from "../target.ts";
 import {
   blocksUnder,
+  contiguousInner,
   hasThreadBinding,
   loopChain,
   loopRole,
   rootRealize,
   topLevelStmts,
+  VECTOR_LANES,
 } from "./_analysis.ts";
 import type { ScheduleRule } from "./rule.ts";
 
@@ -61,7 +65,11 @@ function inlineAll(sch: Schedule): Schedule {
   return sch;
 }
 
-/** Binds the spatial loops of a single-block loop nest to blockIdx.x / threadIdx.x. */
+/**
+ * Binds the spatial loops of a single-block loop nest to blockIdx.x / threadIdx.x; an
+ * elementwise block whose innermost loop walks memory contiguously gets
+ * {@link VECTOR_LANES} elements per thread in a vectorized loop.
+ */
 function bindNest(sch: Schedule, name: string, threads: number): void {
   const block = sch.getSBlock(name);
   const realize = sch.getSBlockRealize(block);
@@ -77,7 +85,13 @@ function bindNest(sch: Schedule, name: string, threads: number): void {
   const order = [...s, ...r, ...o];
   if (order.some((l, i) => l !== loops[i])) sch.reorder(...order);
   if (s.length === 0) s.push(sch.addUnitLoop(loops[0] ?? block));
-  const fused = s.length === 1 ? s[0]! : sch.fuse(...s);
+  const vector = !hasReduce && contiguousInner(sch, s[s.length - 1]!, realize);
+  let fused = s.length === 1 ? s[0]! : sch.fuse(...s);
+  if (vector) {
+    const [o, v] = sch.split(fused, [undefined, VECTOR_LANES]);
+    sch.vectorize(v!);
+    fused = o!;
+  }
   const extent = sch.get(fused).extent;
   const factor = extent.kind === "IntImm" && extent.value < threads ? extent.value : threads;
   const [bx, tx] = sch.split(fused, [undefined, factor]);

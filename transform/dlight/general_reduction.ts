@@ -4,7 +4,7 @@
  * workgroup per row. Each reduction is done across the workgroup's threads through workgroup
  * memory (partial results per thread, then a two-level combine) and its result stays in
  * workgroup memory for the blocks after it; the final elementwise block strides its threads over
- * the row. Elementwise blocks in between (softmax's `exp`, a mean's division) are inlined.
+ * the row, in runs of 4 consecutive elements (vectors) when the row is a whole number of runs. Elementwise blocks in between (softmax's `exp`, a mean's division) are inlined.
  *
  * The primitive sequence, for softmax (`max`, `sum`, `norm` after inlining `exp`) with `t`
  * threads:
@@ -31,7 +31,7 @@ import { proveEqual } from "../schedule/_arith.ts";
 import { Schedule } from "../schedule/schedule.ts";
 import type { LoopRV } from "../schedule/trace.ts";
 import type { Target } from "../target.ts";
-import { hasThreadBinding } from "./_analysis.ts";
+import { contiguousInner, hasThreadBinding, VECTOR_LANES } from "./_analysis.ts";
 import {
   crossThreadReduce,
   hasNumericOutput,
@@ -131,9 +131,14 @@ export class GeneralReduction implements ScheduleRule {
       ? lead[0]!
       : sch.fuse(...lead);
     if (rest.length > 0) {
+      // Runs of VECTOR_LANES consecutive elements per thread when the row allows whole runs.
+      const total = productOf(rest.map((l) => sch.get(l).extent));
+      const vector = total.kind === "IntImm" && total.value % (threads * VECTOR_LANES) === 0 &&
+        contiguousInner(sch, rest[rest.length - 1]!, sch.getSBlockRealize(lastBlock));
       const r = rest.length === 1 ? rest[0]! : sch.fuse(...rest);
-      const [r0, tx] = sch.split(r, [undefined, threads]);
+      const [r0, tx, v] = sch.split(r, [undefined, threads, ...(vector ? [VECTOR_LANES] : [])]);
       sch.reorder(tx!, r0!);
+      if (v) sch.vectorize(v);
       sch.bind(tx!, "threadIdx.x");
     } else {
       sch.bind(sch.addUnitLoop(lastBlock), "threadIdx.x");

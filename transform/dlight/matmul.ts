@@ -10,7 +10,7 @@ import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import { Schedule } from "../schedule/schedule.ts";
 import type { BlockRV, LoopRV } from "../schedule/trace.ts";
 import type { Target } from "../target.ts";
-import { hasThreadBinding } from "./_analysis.ts";
+import { hasThreadBinding, VECTOR_LANES } from "./_analysis.ts";
 import {
   constExtent,
   type ContractionInfo,
@@ -40,6 +40,19 @@ function unrollConst(sch: Schedule, loop: LoopRV): void {
 }
 
 /**
+ * Whether a constant-size tile copy can move runs of {@link VECTOR_LANES} elements per thread:
+ * its innermost (contiguous) extent is a multiple of the lanes and every thread gets whole runs.
+ */
+function vectorRuns(sch: Schedule, inner: readonly LoopRV[], t: MatmulTiles): boolean {
+  const extents = inner.map((l) => sch.get(l).extent);
+  if (extents.some((e) => e.kind !== "IntImm")) return false;
+  const sizes = extents.map((e) => (e as { value: number }).value);
+  const total = sizes.reduce((a, b) => a * b, 1);
+  return sizes[sizes.length - 1]! % VECTOR_LANES === 0 &&
+    total % (t.threadsY * t.threadsX * VECTOR_LANES) === 0;
+}
+
+/**
  * Stages operand `which` (A or B) of `main` through shared memory: one tile per `k0` iteration,
  * copied cooperatively by all threads (the copy's loops fused and split over `threadIdx.y` x
  * `threadIdx.x`, or rows and columns over each when the tile is clipped at the matrix's edge).
@@ -59,9 +72,17 @@ function stageShared(
   const loops = sch.getLoops(copy);
   const inner = loops.slice(loops.findIndex((l) => l.var === k0.var) + 1);
   if (inner.every((l) => sch.get(l).extent.kind === "IntImm") || inner.length < 2) {
-    // a tile of constant size: all threads share one flat range of elements
+    // a tile of constant size: all threads share one flat range of elements, copied in runs of
+    // VECTOR_LANES consecutive elements (one vector load and store each) when the rows allow
+    const runs = vectorRuns(sch, inner, t);
     const fused = inner.length === 1 ? inner[0]! : sch.fuse(...inner);
-    const [, ty, tx] = sch.split(fused, [undefined, t.threadsY, t.threadsX]);
+    const [, ty, tx, v] = sch.split(fused, [
+      undefined,
+      t.threadsY,
+      t.threadsX,
+      ...(runs ? [VECTOR_LANES] : []),
+    ]);
+    if (v) sch.vectorize(v);
     sch.bind(ty!, "threadIdx.y");
     sch.bind(tx!, "threadIdx.x");
     return;
@@ -109,9 +130,18 @@ function tile(
     stageShared(sch, main, info, "rhs", k0!, t);
   }
   const init = sch.decomposeReduction(main, k0!);
-  for (const l of [k1!, ii!, jj!]) unrollConst(sch, l);
+  // With shared staging each thread's columns are consecutive in B's tile and in C: a vector
+  // of them is one shared-memory load of B and one store of C.
+  const vectorCols = t.staging === "shared" && t.colsPerThread === VECTOR_LANES;
+  for (const l of [k1!, ii!]) unrollConst(sch, l);
+  const back = sch.getLoops(local).slice(-2);
+  unrollConst(sch, back[0]!);
+  for (const l of [jj!, back[1]!]) {
+    // (a write-back clipped at the matrix's edge has a non-constant extent: left unrolled)
+    if (vectorCols && sch.get(l).extent.kind === "IntImm") sch.vectorize(l);
+    else unrollConst(sch, l);
+  }
   for (const l of sch.getLoops(init).slice(-2)) unrollConst(sch, l);
-  for (const l of sch.getLoops(local).slice(-2)) unrollConst(sch, l);
 }
 
 /**

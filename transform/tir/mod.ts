@@ -13,3 +13,5 @@ export * from "./simplify.ts";
 export * from "./verify_lowered.ts";
 export * from "./pipeline.ts";
 export * from "./thread_sync.ts";
+export * from "./vectorize_loop.ts";
+export * from "./scalarize_vectors.ts";

@@ -14,6 +14,7 @@ import { lowerOpaqueBlock } from "./lower_opaque_block.ts";
 import { planAndUpdateBufferAllocationLocation } from "./plan_buffer_allocation.ts";
 import { simplifyPass } from "./simplify.ts";
 import { threadSync } from "./thread_sync.ts";
+import { vectorizeLoop } from "./vectorize_loop.ts";
 
 /**
  * The TIR lowering pipeline, `"LowerTIR"`, as a flat list of passes:
@@ -25,7 +26,8 @@ import { threadSync } from "./thread_sync.ts";
  * 5. {@link lowerOpaqueBlock}: blocks go, leaving `AllocBuffer`, `IfThenElse` and loops;
  * 6. {@link flattenBuffer}: every access becomes one-dimensional;
  * 7. {@link simplifyPass}: indices and conditions are simplified, no-ops removed;
- * 8. {@link threadSync}: barriers go where threads share data through shared memory.
+ * 8. {@link vectorizeLoop}: `vectorized` loops become vector code where they can;
+ * 9. {@link threadSync}: barriers go where threads share data through shared memory.
  *
  * The result satisfies `verifyLowered`.
  */
@@ -38,6 +40,7 @@ export function lowerTIRPipeline(): Pass & { readonly passes: readonly Pass[] } 
     lowerOpaqueBlock,
     flattenBuffer,
     simplifyPass,
+    vectorizeLoop,
     threadSync,
   ], "LowerTIR");
 }

@@ -22,7 +22,7 @@ import {
   type Stmt,
 } from "../../../ir/tir/stmt.ts";
 import * as te from "../../../ir/te/mod.ts";
-import { randomArray, runPrimFunc } from "./_interp.ts";
+import { randomArray, runPrimFunc } from "../../_tir_interp.ts";
 
 const ATTRS = { global_symbol: "main", "tir.noalias": true };
 

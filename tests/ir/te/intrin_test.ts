@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { boolImm, floatImm, intImm, type PrimExprLike, primVar } from "../../../ir/expr.ts";
 import * as te from "../../../ir/te/mod.ts";
-import { runPrimFunc } from "./_interp.ts";
+import { runPrimFunc } from "../../_tir_interp.ts";
 
 Deno.test("math intrinsics are tir calls", () => {
   const x = primVar("x", "float32");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { boolImm, floatImm, intImm, primVar } from "../../../ir/expr.ts";
 import * as te from "../../../ir/te/mod.ts";
-import { runPrimFunc } from "./_interp.ts";
+import { runPrimFunc } from "../../_tir_interp.ts";
 
 Deno.test("reduceAxis() makes a Var with a remembered domain", () => {
   const k = te.reduceAxis([2, 10], "k");

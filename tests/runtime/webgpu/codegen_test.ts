@@ -322,11 +322,11 @@ Deno.test("WGSL generation rejects what WebGPU cannot run, naming the culprit", 
     () => generateWgsl(primFunc([F], huge), target),
     `constant 1099511627776 (int64) does not fit in 32 bits`,
   );
-  const r4 = ramp(intImm(0), 1, 4);
-  const vec = bind(tx, 1, "threadIdx.x", bufferStore(F, bufferLoad(F, [r4]), [r4]));
+  const r8 = ramp(intImm(0), 1, 8);
+  const vec = bind(tx, 1, "threadIdx.x", bufferStore(F, bufferLoad(F, [r8]), [r8]));
   assertThrowsMsg(
-    () => generateWgsl(primFunc([F], vec), target),
-    `(vectorized code is not supported)`,
+    () => generateWgsl(primFunc([F], vec, { attrs: { global_symbol: "f" } }), target),
+    `Kernel "f": float32x8 values are not supported in WGSL (at most 4 lanes)`,
   );
   const blk = sblockRealize([], sblock("C", bufferStore(F, 1, [0])));
   assertThrowsMsg(

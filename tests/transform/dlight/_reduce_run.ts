@@ -17,7 +17,7 @@ import { gpuDevice } from "../../runtime/_helpers.ts";
 import { IS_SCHEDULED } from "../../../transform/dlight/apply_default_schedule.ts";
 import type { ScheduleRule } from "../../../transform/dlight/rule.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../../transform/tir/mod.ts";
-import { paramShapes, randomArray, runPrimFunc } from "../schedule/_interp.ts";
+import { paramArgs, paramShapes, randomArray, runPrimFunc } from "../../_tir_interp.ts";
 import { assertAllBound } from "./_bound.ts";
 
 const gpu = await gpuDevice();
@@ -74,7 +74,8 @@ export async function checkOnDevice(
       ? new Float64Array(n).fill(NaN)
       : randomArray(n, 11 + 7 * i).map((x) => Math.fround(fill(i, x)));
   });
-  const want = runPrimFunc(func, host, { sizes });
+  const want = host.map((h) => Array.from(h));
+  runPrimFunc(func, paramArgs(func, want, sizes), { sizes });
   const tensors = host.map((h, i) => Tensor.from(new Float32Array(h), shapes[i]!, { device }));
   launchKernel(kernel, tensors);
   for (const o of options.outputs) {

@@ -11,7 +11,7 @@ import { PassContext } from "../../../transform/pass.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { makeTarget, type Target } from "../../../transform/target.ts";
 import { elementwise, matmul, twoStage } from "../schedule/_fixtures.ts";
-import { assertSameResults } from "../schedule/_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertAllBound } from "./_bound.ts";
 
 Deno.test("applyDefaultSchedule() binds every PrimFunc and marks it scheduled", () => {

@@ -4,11 +4,12 @@ import { assertStructuralEqual } from "../../../ir/structural.ts";
 import * as te from "../../../ir/te/mod.ts";
 import type { PrimFunc } from "../../../ir/tir/prim_func.ts";
 import { bufferStore, ifThenElse, seq } from "../../../ir/tir/stmt.ts";
+import { parseTVMScript } from "../../../script/parser/mod.ts";
 import { Fallback } from "../../../transform/dlight/fallback.ts";
 import { makeTarget } from "../../../transform/target.ts";
 import { block, type LoopSpec, nest, reg, rootFunc } from "../schedule/_build.ts";
 import { elementwise } from "../schedule/_fixtures.ts";
-import { assertSameResults } from "../schedule/_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertAllBound } from "./_bound.ts";
 
 const webgpu = makeTarget("webgpu");
@@ -43,20 +44,67 @@ function rowSum(
   ]);
 }
 
-Deno.test("Fallback binds a fused elementwise nest to blockIdx.x x threadIdx.x", () => {
+/** The PrimFunc `main` of a TVMScript module. */
+function parsed(text: string): PrimFunc {
+  return parseTVMScript(`# from tvm.script import tir as T\n\n${text}`).functions.get(
+    "main",
+  ) as PrimFunc;
+}
+
+Deno.test("Fallback gives each thread 4 consecutive elements of a contiguous elementwise nest", () => {
   const before = elementwise(128, 128);
   const after = schedule(before);
-  const A = declBuffer([128, 128], "float32", "A"), B = declBuffer([128, 128], "float32", "B");
+  const expected = parsed(`@T.prim_func
+def main(A: T.Buffer((128, 128), "float32"), B: T.Buffer((128, 128), "float32")):
+    T.func_attr({"tir.noalias": True})
+    for f0 in T.thread_binding(16, thread="blockIdx.x"):
+        for f1 in T.thread_binding(256, thread="threadIdx.x"):
+            for v in T.vectorized(4):
+                with T.sblock("B"):
+                    vi = T.axis.spatial(128, f0 * 8 + (f1 * 4 + v) // 128)
+                    vj = T.axis.spatial(128, (f1 * 4 + v) % 128)
+                    T.reads(A[vi, vj])
+                    T.writes(B[vi, vj])
+                    B[vi, vj] = A[vi, vj] * T.float32(2.0)
+`);
+  assertStructuralEqual(after, expected);
+  assertSameResults(before, after, { outputs: [1], reverseThreads: true });
+  // fewer runs than 256: as many threads as runs
+  const small = schedule(elementwise(4, 8));
+  assertStructuralEqual(
+    small,
+    parsed(`@T.prim_func
+def main(A: T.Buffer((4, 8), "float32"), B: T.Buffer((4, 8), "float32")):
+    T.func_attr({"tir.noalias": True})
+    for f0 in T.thread_binding(1, thread="blockIdx.x"):
+        for f1 in T.thread_binding(8, thread="threadIdx.x"):
+            for v in T.vectorized(4):
+                with T.sblock("B"):
+                    vi = T.axis.spatial(4, (f1 * 4 + v) // 8)
+                    vj = T.axis.spatial(8, (f1 * 4 + v) % 8)
+                    T.reads(A[vi, vj])
+                    T.writes(B[vi, vj])
+                    B[vi, vj] = A[vi, vj] * T.float32(2.0)
+`),
+  );
+  assertSameResults(elementwise(4, 8), small, { outputs: [1], reverseThreads: true });
+});
+
+Deno.test("Fallback binds one element per thread when rows are not whole vectors", () => {
+  const before = elementwise(128, 126);
+  const after = schedule(before);
+  const A = declBuffer([128, 126], "float32", "A"), B = declBuffer([128, 126], "float32", "B");
   const f0 = primVar("f0"), f1 = primVar("f1"), vi = primVar("vi"), vj = primVar("vj");
+  const fused = f0.mul(256).add(f1);
   const expected = rootFunc([A, B], [], [
     nest(
-      [[f0, 64, "blockIdx.x"], [f1, 256, "threadIdx.x"]],
+      [[f0, 63, "blockIdx.x"], [f1, 256, "threadIdx.x"]],
       block("B", {
-        iters: [[vi, 128, "spatial", f0.mul(2).add(floordiv(f1, 128))], [
+        iters: [[vi, 128, "spatial", floordiv(fused, 126)], [
           vj,
-          128,
+          126,
           "spatial",
-          floormod(f1, 128),
+          floormod(fused, 126),
         ]],
         reads: [reg(A, vi, vj)],
         writes: [reg(B, vi, vj)],
@@ -69,15 +117,15 @@ Deno.test("Fallback binds a fused elementwise nest to blockIdx.x x threadIdx.x",
 });
 
 Deno.test("Fallback uses as many threads as elements when there are fewer than 256", () => {
-  const before = elementwise(4, 8);
+  const before = elementwise(5, 6);
   const after = schedule(before);
-  const A = declBuffer([4, 8], "float32", "A"), B = declBuffer([4, 8], "float32", "B");
+  const A = declBuffer([5, 6], "float32", "A"), B = declBuffer([5, 6], "float32", "B");
   const f0 = primVar("f0"), f1 = primVar("f1"), vi = primVar("vi"), vj = primVar("vj");
   const expected = rootFunc([A, B], [], [
     nest(
-      [[f0, 1, "blockIdx.x"], [f1, 32, "threadIdx.x"]],
+      [[f0, 1, "blockIdx.x"], [f1, 30, "threadIdx.x"]],
       block("B", {
-        iters: [[vi, 4, "spatial", floordiv(f1, 8)], [vj, 8, "spatial", floormod(f1, 8)]],
+        iters: [[vi, 5, "spatial", floordiv(f1, 6)], [vj, 6, "spatial", floormod(f1, 6)]],
         reads: [reg(A, vi, vj)],
         writes: [reg(B, vi, vj)],
         body: bufferStore(B, bufferLoad(A, [vi, vj]).mul(2), [vi, vj]),
@@ -226,16 +274,16 @@ Deno.test("Fallback runs a nest shared by several blocks on a single thread", ()
 });
 
 Deno.test("Fallback respects the target's and its own thread limits", () => {
-  const before = elementwise(16, 16);
+  const before = elementwise(16, 18);
   const extentOf = (f: PrimFunc, depth: number) => {
     let s = f.body.kind === "SBlockRealize" ? f.body.block.body : f.body;
     for (let d = 0; d < depth && s.kind === "For"; d++) s = s.body;
     return s.kind === "For" && s.extent.kind === "IntImm" ? s.extent.value : -1;
   };
   const small = schedule(before, makeTarget("webgpu", { maxThreadsPerBlock: 64 }));
-  assert.deepEqual([extentOf(small, 0), extentOf(small, 1)], [4, 64]);
+  assert.deepEqual([extentOf(small, 0), extentOf(small, 1)], [5, 64]);
   const own = new Fallback({ maxThreads: 128 }).apply(before, webgpu)!.func;
-  assert.deepEqual([extentOf(own, 0), extentOf(own, 1)], [2, 128]);
+  assert.deepEqual([extentOf(own, 0), extentOf(own, 1)], [3, 128]);
   assertSameResults(before, small, { outputs: [1], reverseThreads: true });
 });
 

@@ -8,6 +8,7 @@ import * as te from "../../../ir/te/mod.ts";
 import type { PrimFunc } from "../../../ir/tir/prim_func.ts";
 import { parseTVMScript } from "../../../script/parser/mod.ts";
 import { printTVMScript } from "../../../script/printer.ts";
+import { visitStmt } from "../../../ir/visit.ts";
 import { applyDefaultSchedule } from "../../../transform/dlight/apply_default_schedule.ts";
 import { Fallback } from "../../../transform/dlight/fallback.ts";
 import { GeneralReduction } from "../../../transform/dlight/general_reduction.ts";
@@ -16,7 +17,7 @@ import { PassContext } from "../../../transform/pass.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { makeTarget } from "../../../transform/target.ts";
 import { lowerTIRPipeline } from "../../../transform/tir/mod.ts";
-import { assertSameResults } from "../schedule/_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertAllBound } from "./_bound.ts";
 import { checkOnDevice, devices } from "./_reduce_run.ts";
 import { allocations, barrierCount, crossThreadSteps, threadLoops } from "./_reduce_steps.ts";
@@ -212,8 +213,18 @@ Deno.test("applyDefaultSchedule() tries Reduction, then GeneralReduction, then F
     "blockIdx.x:1",
     "threadIdx.x:4",
     "blockIdx.x:1",
-    "threadIdx.x:48",
+    "threadIdx.x:12",
   ]);
+});
+
+Deno.test("GeneralReduction writes rows of whole vectors in runs of 4 per thread", () => {
+  const kinds = (f: PrimFunc) => {
+    const out: string[] = [];
+    visitStmt(f.body, { stmt: (s) => void (s.kind === "For" && out.push(s.forKind)) });
+    return out;
+  };
+  assert.ok(kinds(schedule(softmax(2, 1024))).includes("vectorized"));
+  assert.ok(!kinds(schedule(softmax(5, 129))).includes("vectorized"));
 });
 
 for (const [name, device] of devices) {
@@ -223,6 +234,8 @@ for (const [name, device] of devices) {
     fn: async () => {
       const rule = new GeneralReduction();
       await checkOnDevice(softmax(5, 129), rule, device!, { outputs: [1] });
+      await checkOnDevice(softmax(2, 1024), rule, device!, { outputs: [1] });
+      await checkOnDevice(legalLayerNorm(2, 1024), rule, device!, { outputs: [3], rtol: 1e-4 });
       await checkOnDevice(layerNormTwoSums(3, 100), rule, device!, { outputs: [3], rtol: 1e-4 });
       await checkOnDevice(legalLayerNorm(3, 100), rule, device!, { outputs: [3] });
       await checkOnDevice(legalRmsNorm([4, 2, 70]), rule, device!, { outputs: [2] });

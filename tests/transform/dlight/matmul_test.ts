@@ -87,14 +87,28 @@ function byHand(f: PrimFunc, t: MatmulTiles, epilogue: readonly string[] = []): 
     for (const index of [0, 1]) {
       const copy = sch.cacheRead(c, index, "shared");
       sch.computeAt(copy, k0!);
-      const fused = sch.fuse(...sch.getLoops(copy).slice(-2));
-      const [, ty, tx] = sch.split(fused, [undefined, t.threadsY, t.threadsX]);
+      const tileLoops = sch.getLoops(copy).slice(-2);
+      const [rows, cols] = tileLoops.map((l) => (sch.get(l).extent as { value: number }).value);
+      // runs of 4 consecutive elements per thread when the tile is made of whole runs
+      const runs = cols! % 4 === 0 && (rows! * cols!) % (t.threadsY * t.threadsX * 4) === 0;
+      const fused = sch.fuse(...tileLoops);
+      const [, ty, tx, v] = sch.split(fused, [
+        undefined,
+        t.threadsY,
+        t.threadsX,
+        ...(runs ? [4] : []),
+      ]);
+      if (v) sch.vectorize(v);
       sch.bind(ty!, "threadIdx.y");
       sch.bind(tx!, "threadIdx.x");
     }
   }
   const init = sch.decomposeReduction(c, k0!);
-  const inner = [k1!, ii!, jj!, ...sch.getLoops(init).slice(-2), ...sch.getLoops(local).slice(-2)];
+  const [back0, back1] = sch.getLoops(local).slice(-2);
+  const vectorCols = t.staging === "shared" && t.colsPerThread === 4;
+  if (vectorCols) { for (const l of [jj!, back1!]) sch.vectorize(l); }
+  const inner = [k1!, ii!, ...sch.getLoops(init).slice(-2), back0!];
+  if (!vectorCols) inner.push(jj!, back1!);
   for (const l of inner) {
     const loop = sch.get(l);
     if (loop.forKind === "serial" && loop.extent.kind === "IntImm" && loop.extent.value > 1) {

@@ -13,7 +13,7 @@ import { PassContext } from "../../../transform/pass.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { makeTarget } from "../../../transform/target.ts";
 import { lowerTIRPipeline } from "../../../transform/tir/mod.ts";
-import { assertSameResults } from "../schedule/_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertAllBound } from "./_bound.ts";
 import { checkOnDevice, devices } from "./_reduce_run.ts";
 import {

@@ -10,7 +10,7 @@ import type { PrimExpr, Var } from "../../../ir/expr.ts";
 import type { IRModule } from "../../../ir/module.ts";
 import type { AnyVar, Expr, Function } from "../../../ir/relax/expr.ts";
 import type { StructInfo } from "../../../ir/relax/struct_info.ts";
-import { type ArrayArg, randomArray, runPrimFunc } from "../../ir/te/_interp.ts";
+import { type ArrayArg, randomArray, runPrimFunc } from "../../_tir_interp.ts";
 
 /** A Relax value: a tensor, a tuple, or a shape. */
 export type Value = ArrayArg | { readonly tuple: readonly Value[] } | {

@@ -3,7 +3,7 @@ import { bufferLoad, declBuffer, primVar } from "../../../ir/expr.ts";
 import { bufferStore } from "../../../ir/tir/stmt.ts";
 import { block, nest, reg, rootFunc } from "./_build.ts";
 import { elementwise } from "./_fixtures.ts";
-import { assertSameResults, runPrimFunc } from "./_interp.ts";
+import { assertSameResults, runPrimFunc } from "../../_tir_interp.ts";
 
 // The interpreter is the numeric check of every schedule test: these tests make sure it fails
 // on the kinds of bugs a schedule primitive could introduce.
@@ -30,7 +30,8 @@ function splitElementwise(stride: number) {
 
 Deno.test("interp: computes an elementwise function", () => {
   const f = elementwise(2, 3);
-  const [a, b] = runPrimFunc(f, [new Float64Array([1, 2, 3, 4, 5, 6]), new Float64Array(6)]);
+  const [a, b] = [new Float64Array([1, 2, 3, 4, 5, 6]), new Float64Array(6)];
+  runPrimFunc(f, [{ shape: [2, 3], data: a }, { shape: [2, 3], data: b }]);
   assert.deepEqual([...a!], [1, 2, 3, 4, 5, 6]);
   assert.deepEqual([...b!], [2, 4, 6, 8, 10, 12]);
 });
@@ -84,5 +85,8 @@ Deno.test("interp: out-of-bounds accesses throw", () => {
       }),
     ),
   ]);
-  assert.throws(() => runPrimFunc(f, [new Float64Array(4)]), /index 4 out of bounds/);
+  assert.throws(
+    () => runPrimFunc(f, [{ shape: [4], data: new Float64Array(4) }]),
+    /index 4 out of bounds/,
+  );
 });

@@ -6,10 +6,9 @@ import { bufferStore, forLoop } from "../../../ir/tir/stmt.ts";
 import { visitStmt } from "../../../ir/visit.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../../transform/tir/mod.ts";
-import { randomArray, runPrimFunc as runLowered } from "../tir/_interp.ts";
+import { assertSameResults, randomArray, runPrimFunc } from "../../_tir_interp.ts";
 import { block, nest, reg, rootFunc } from "./_build.ts";
 import { elementwise, matmul, twoStage } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
 import { assertReplays, lastTraceLine } from "./_stages.ts";
 
 Deno.test("vectorize(), unroll() and parallel() set loop kinds", () => {
@@ -185,6 +184,6 @@ Deno.test("storageAlign() on a buffer that keeps its shape gives it padded strid
   });
   assert.deepEqual(sizes, [7 * 19 + 8], "rows of 8 padded to a stride of 19 (3 modulo 16)");
   const a = randomArray(64, 3), c = new Float32Array(64).fill(NaN);
-  runLowered(low, [{ data: a, shape: [8, 8] }, { data: c, shape: [8, 8] }]);
+  runPrimFunc(low, [{ data: a, shape: [8, 8] }, { data: c, shape: [8, 8] }]);
   assert.deepEqual(Array.from(c), Array.from(a, (x) => Math.fround(Math.fround(x * 2) + 1)));
 });

@@ -13,7 +13,7 @@ import { bufferStore, type Stmt } from "../../../ir/tir/stmt.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { block, nest, reg, rootFunc } from "./_build.ts";
 import { matmul, twoStage } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertReplays, copyStage, lastTraceLine, matmulBlock } from "./_stages.ts";
 
 const f32 = "float32";

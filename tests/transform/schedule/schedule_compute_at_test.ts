@@ -22,7 +22,7 @@ import {
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { block, type LoopSpec, nest, reg, rootFunc } from "./_build.ts";
 import { matmul, twoStage } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertReplays, copyStage, lastTraceLine, matmulBlock } from "./_stages.ts";
 
 const f32 = "float32";

@@ -13,7 +13,7 @@ import { bufferStore, seq, type Stmt } from "../../../ir/tir/stmt.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { block, nest, reg, rootFunc } from "./_build.ts";
 import { twoStage } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 
 /** A spatial 2-D stage `out[vi, vj] = f(vi, vj)` over `m x n`, reading `reads`. */
 function stage(

@@ -23,7 +23,7 @@ import {
 import { indexMap, indexMapText, mapIndices } from "../../../transform/schedule/index_map.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { block, nest, reg, rootFunc } from "./_build.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertReplays, lastTraceLine } from "./_stages.ts";
 
 const f32 = "float32";

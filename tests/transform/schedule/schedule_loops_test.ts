@@ -14,7 +14,7 @@ import { bufferStore, seq } from "../../../ir/tir/stmt.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { block, type LoopSpec, nest, reg, rootFunc } from "./_build.ts";
 import { elementwise, matmul } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 
 /** The elementwise function with the given loops and iteration values. */
 function elementwiseWith(

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { matmul } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 
 function rng(seed: number): (n: number) => number {
   let s = seed;

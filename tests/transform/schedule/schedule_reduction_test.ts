@@ -6,7 +6,7 @@ import { bufferStore, forLoop, seq } from "../../../ir/tir/stmt.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { block, nest, reg, rootFunc } from "./_build.ts";
 import { matmul } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
+import { assertSameResults } from "../../_tir_interp.ts";
 import { assertReplays, lastTraceLine, matmulBlock } from "./_stages.ts";
 
 const f32 = "float32";

@@ -9,9 +9,8 @@ import type { PrimFunc } from "../../../ir/tir/prim_func.ts";
 import { visitStmt } from "../../../ir/visit.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../../transform/tir/mod.ts";
-import { randomArray, runPrimFunc as runLowered } from "../tir/_interp.ts";
+import { assertSameResults, randomArray, runPrimFunc } from "../../_tir_interp.ts";
 import { matmul } from "./_fixtures.ts";
-import { assertSameResults } from "./_interp.ts";
 import { assertReplays } from "./_stages.ts";
 
 /** Schedules `C = A @ B` with 16 x 16 block tiles, 4 x 4 threads of 4 x 4 and k tiles of 8. */
@@ -55,7 +54,7 @@ function lower(f: PrimFunc): PrimFunc {
 function checkLowered(f: PrimFunc, m: number, n: number, kk: number): void {
   const a = randomArray(m * kk, 1), b = randomArray(kk * n, 2);
   const c = new Float32Array(m * n).fill(NaN);
-  runLowered(f, [{ data: a, shape: [m, kk] }, { data: b, shape: [kk, n] }, {
+  runPrimFunc(f, [{ data: a, shape: [m, kk] }, { data: b, shape: [kk, n] }, {
     data: c,
     shape: [m, n],
   }]);

@@ -5,7 +5,7 @@ import type { PrimFunc } from "../../../ir/tir/prim_func.ts";
 import { visitStmt } from "../../../ir/visit.ts";
 import { applyDefaultSchedule, Fallback } from "../../../transform/dlight/mod.ts";
 import { lowerTIRPipeline, verifyLowered } from "../../../transform/tir/mod.ts";
-import { type Arg, randomArray, runPrimFunc } from "./_interp.ts";
+import { type Arg, randomArray, runPrimFunc } from "../../_tir_interp.ts";
 
 /** Schedules `f` with the Fallback rule (or not) and lowers it. */
 function scheduleAndLower(f: PrimFunc, maxThreads?: number): PrimFunc {

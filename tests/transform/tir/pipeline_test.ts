@@ -21,7 +21,7 @@ import {
   symbolicElementwise,
   threadRowSum,
 } from "./_fixtures.ts";
-import { type Arg, randomArray, runPrimFunc } from "./_interp.ts";
+import { type ArrayArg, randomArray, runPrimFunc } from "../../_tir_interp.ts";
 
 function lower(f: PrimFunc): PrimFunc {
   const out = lowerTIRPipeline()(irModule({ main: f })).functions.get("main");
@@ -32,9 +32,9 @@ function lower(f: PrimFunc): PrimFunc {
 
 /** Runs `f` and its lowered form on the same random inputs; returns both argument lists. */
 function runBoth(f: PrimFunc, g: PrimFunc, shapes: readonly (readonly number[])[]) {
-  const make = (): Arg[] =>
+  const make = (): ArrayArg<Float32Array>[] =>
     shapes.map((shape, i) => ({
-      data: randomArray(shape.reduce((a, b) => a * b, 1), i + 1),
+      data: new Float32Array(randomArray(shape.reduce((a, b) => a * b, 1), i + 1)),
       shape,
     }));
   const a = make(), b = make();
@@ -70,6 +70,7 @@ Deno.test("lowerTIRPipeline() is a flat list of the lowering passes", () => {
     "LowerOpaqueBlock",
     "FlattenBuffer",
     "Simplify",
+    "VectorizeLoop",
     "ThreadSync",
   ]);
 });

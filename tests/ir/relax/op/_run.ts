@@ -25,7 +25,7 @@ import { VirtualMachine } from "../../../../runtime/vm/interpreter/virtual_machi
 import { Shape, type VMValue } from "../../../../runtime/vm/value.ts";
 import { gpuDevice } from "../../../runtime/_helpers.ts";
 import { printTVMScript } from "../../../../script/printer.ts";
-import { type ArrayArg, fit, runPrimFunc } from "../../te/_interp.ts";
+import { type ArrayArg, fit, runPrimFunc } from "../../../_tir_interp.ts";
 
 /** A runtime value: a tensor, a tuple, a scalar or a shape. */
 export type Value = ArrayArg | Value[] | number;

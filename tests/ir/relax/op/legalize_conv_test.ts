@@ -3,7 +3,7 @@ import { primVar } from "../../../../ir/expr.ts";
 import * as op from "../../../../ir/relax/op/mod.ts";
 import { makeOpCall } from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
-import type { ArrayArg } from "../../te/_interp.ts";
+import type { ArrayArg } from "../../../_tir_interp.ts";
 import { assertClose, at, legalizeAndRun, rand, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");

@@ -8,7 +8,7 @@ import { getOp } from "../../../../ir/relax/op/registry.ts";
 import * as te from "../../../../ir/te/tensor.ts";
 import { i64 } from "../../../../ir/relax/op/legalize/topi_common.ts";
 import { resize2d } from "../../../../ir/relax/op/legalize/topi_image.ts";
-import type { ArrayArg } from "../../te/_interp.ts";
+import type { ArrayArg } from "../../../_tir_interp.ts";
 import { assertClose, at, legalizeAndRun, rand, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");

@@ -6,7 +6,7 @@ import * as op from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
 import { legalizeOps } from "../../../../transform/relax/legalize_ops.ts";
 import { binaryScalar, unaryScalar } from "../../../../ir/relax/op/legalize/topi_elemwise.ts";
-import type { ArrayArg } from "../../te/_interp.ts";
+import type { ArrayArg } from "../../../_tir_interp.ts";
 import { assertClose, at, legalizeAndRun, rand, randInt, tabulate, testOnTargets } from "./_run.ts";
 
 const n = primVar("n", "int64");

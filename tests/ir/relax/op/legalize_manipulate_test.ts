@@ -4,7 +4,7 @@ import { constant } from "../../../../ir/expr.ts";
 import { primValue, tuple, tupleGetItem } from "../../../../ir/relax/expr.ts";
 import * as op from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
-import type { ArrayArg } from "../../te/_interp.ts";
+import type { ArrayArg } from "../../../_tir_interp.ts";
 import type { TensorStructInfo } from "../../../../ir/relax/struct_info.ts";
 import {
   assertClose,

@@ -4,7 +4,7 @@ import { tupleGetItem } from "../../../../ir/relax/expr.ts";
 import * as op from "../../../../ir/relax/op/mod.ts";
 import { makeOpCall } from "../../../../ir/relax/op/mod.ts";
 import * as R from "../../../../ir/relax/r.ts";
-import type { ArrayArg } from "../../te/_interp.ts";
+import type { ArrayArg } from "../../../_tir_interp.ts";
 import {
   assertClose,
   at,
