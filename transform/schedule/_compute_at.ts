@@ -4,11 +4,19 @@
  * blocks under the loop need (produced). This is what makes tiling with shared memory possible:
  * a cache block moved under the reduction loop of a matmul copies one tile per iteration.
  *
+ * The region is an exact set where the analysis of `_lattice.ts` finds one: a thread whose
+ * elements are strided (a loop split `[outer, k, thread]`) gets one loop per stride, not the
+ * interval between its first and last element. A consumer must not read what was not produced
+ * under the loop, so reverseComputeAt throws where the produced set is not known exactly;
+ * computeAt then falls back to the covering interval (extra work, but the same values).
+ *
  * @module
  */
 
+import type { DType } from "../../ir/dtype.ts";
 import {
   add,
+  and,
   type Buffer,
   floordiv,
   intImm,
@@ -28,9 +36,20 @@ import {
   seq,
   type Stmt,
 } from "../../ir/tir/stmt.ts";
-import { usesVar } from "./_arith.ts";
+import { substExpr, usesVar } from "./_arith.ts";
 import { getBlock } from "./_inline.ts";
 import { getLoop } from "./_loops.ts";
+import {
+  type ExactSet,
+  hullOf,
+  isDense,
+  latticeSpan,
+  latticeValue,
+  regionExactSets,
+  sameExact,
+  shiftExact,
+  unionExact,
+} from "./_lattice.ts";
 import {
   bindingOf,
   type Bounds,
@@ -66,20 +85,36 @@ function fors(path: readonly Stmt[]): For[] {
 }
 
 /**
- * The bounds, per buffer among `buffers`, that the blocks `reqs` (all under `loop`) access
- * (reads for computeAt, writes for reverseComputeAt) during one iteration of `loop`: the loops
- * between `loop` and each block range over their domains; for computeAt, so do the thread
- * loops at or above `loop` whose threads share the buffer's storage scope.
+ * What one dimension of a region must cover: its bounds and, when the analysis finds it, the
+ * exact set of indices (see `_lattice.ts`), of which the bounds are then the hull.
  */
-function requiredBounds(
+interface Need {
+  readonly bounds: Bounds;
+  readonly exact: ExactSet | undefined;
+}
+
+/** The union of two needs; the exact set is kept only where the union is provably exact. */
+function unionNeed(a: Need, b: Need, an: Analyzer): Need {
+  const exact = a.exact && b.exact && unionExact(a.exact, b.exact, an);
+  return { bounds: unionBounds(a.bounds, b.bounds, an), exact };
+}
+
+/**
+ * What the blocks `reqs` (all under `loop`) access, per buffer among `buffers` and dimension
+ * (reads for computeAt, writes for reverseComputeAt), during one iteration of `loop`: the loops
+ * between `loop` and each block range over their domains; for computeAt, so do the thread
+ * loops at or above `loop` whose threads share the buffer's storage scope. Bounds are clipped
+ * to the buffer's shape.
+ */
+function requiredNeeds(
   func: PrimFunc,
   loop: For,
   reqs: readonly SBlockRealize[],
   buffers: ReadonlySet<Buffer>,
   reverse: boolean,
   an: Analyzer,
-): Map<Buffer, Bounds[]> {
-  const out = new Map<Buffer, Bounds[]>();
+): Map<Buffer, Need[]> {
+  const out = new Map<Buffer, Need[]>();
   for (const r of reqs) {
     const path = getBlock(func, r.block.name).path;
     const at = path.indexOf(loop);
@@ -90,52 +125,78 @@ function requiredBounds(
       if (!buffers.has(region.buffer)) continue;
       const threads = reverse ? [] : above.filter((l) => relaxesThread(l, region.buffer.scope));
       const doms = loopDomains([...threads, ...inner], an);
-      const b = regionBounds(region, bindingOf(r), doms, an);
+      const binding = bindingOf(r);
+      const bs = regionBounds(region, binding, doms, an);
+      const sets = regionExactSets(
+        region.region.map((x) => substExpr(x.min, binding)),
+        region.region.map((x) => substExpr(x.extent, binding)),
+        doms,
+        an,
+      );
+      // the hull of an exact set is tighter than the bounds of the index expression
+      const needs = sets.map((exact, d) => ({ bounds: exact ? hullOf(exact, an) : bs[d]!, exact }));
       const prev = out.get(region.buffer);
-      out.set(region.buffer, prev ? prev.map((x, d) => unionBounds(x, b[d]!, an)) : b);
+      out.set(region.buffer, prev ? prev.map((x, d) => unionNeed(x, needs[d]!, an)) : needs);
     }
   }
-  for (const [buf, bs] of out) {
+  for (const [buf, needs] of out) {
     out.set(
       buf,
-      bs.map((b, d) =>
-        clipBounds(
-          b,
+      needs.map((n, d) => ({
+        ...n,
+        bounds: clipBounds(
+          n.bounds,
           { kind: "Range", min: intImm(0, buf.shape[d]!.dtype), extent: buf.shape[d]! },
           an,
-        )
-      ),
+        ),
+      })),
     );
   }
   return out;
 }
 
+/** A need shifted by `-offset` (the need of `v` from that of `v + offset`). */
+function shiftNeed(n: Need, offset: PrimExpr, an: Analyzer): Need {
+  const at = (e: PrimExpr) => an.simplify(sub(e, offset));
+  return {
+    bounds: { lo: at(n.bounds.lo), hi: at(n.bounds.hi) },
+    exact: n.exact && shiftExact(n.exact, offset, an),
+  };
+}
+
 /**
- * The domain of each iteration variable of `block` such that its accesses `provided` cover the
- * required bounds: an access `v`, `v + c` or (not for a consumer, which must not read beyond
+ * The need of each iteration variable of `block` such that its accesses `provided` cover the
+ * required ones: an access `v`, `v + c` or (not for a consumer, which must not read beyond
  * what was produced) `v * c` in a dimension bounds `v`; variables no access bounds keep their
- * whole domain.
+ * whole domain. A consumer (reverse) must cover exactly what was produced, so a need without
+ * an exact set is an error there.
  */
-function iterDomains(
+function iterNeeds(
   block: SBlock,
   provided: readonly BufferRegion[],
-  required: ReadonlyMap<Buffer, Bounds[]>,
+  required: ReadonlyMap<Buffer, Need[]>,
   an: Analyzer,
   head: string,
   reverse: boolean,
-): Bounds[] {
+): Need[] {
   const ivs = new Set<Var>(block.iterVars.map((iv) => iv.var));
-  const found = new Map<Var, Bounds>();
+  const found = new Map<Var, Need>();
   let buf: Buffer | undefined;
-  const push = (v: Var, b: Bounds) => {
+  const push = (v: Var, n: Need, d: number) => {
+    if (reverse && !n.exact) {
+      throw new Error(
+        `${head}: it cannot cover exactly the elements of "${
+          buf!.name
+        }" its producers write under the loop: dimension ${d} is not a strided range of the loops`,
+      );
+    }
     const prev = found.get(v);
-    const same = prev && an.canProve(prev.lo.eq(b.lo)) && an.canProve(prev.hi.eq(b.hi));
-    if (prev && reverse && !same) {
+    if (prev && reverse && !sameExact(prev.exact!, n.exact!, an)) {
       throw new Error(
         `${head}: its reads of "${buf!.name}" need different domains of "${v.name}"`,
       );
     }
-    found.set(v, prev ? unionBounds(prev, b, an) : b);
+    found.set(v, prev ? unionNeed(prev, n, an) : n);
   };
   for (const p of provided) {
     buf = p.buffer;
@@ -145,19 +206,18 @@ function iterDomains(
       const q = req[d]!;
       const m = rng.min;
       const unit = rng.extent.kind === "IntImm" && rng.extent.value === 1;
-      if (m.kind === "Var" && ivs.has(m) && unit) return push(m, q);
+      if (m.kind === "Var" && ivs.has(m) && unit) return push(m, q, d);
       if (m.kind === "Add" && m.a.kind === "Var" && ivs.has(m.a) && m.b.kind === "IntImm" && unit) {
-        return push(m.a, { lo: an.simplify(sub(q.lo, m.b)), hi: an.simplify(sub(q.hi, m.b)) });
+        return push(m.a, shiftNeed(q, m.b, an), d);
       }
       if (
         !reverse && m.kind === "Mul" && m.a.kind === "Var" && ivs.has(m.a) &&
         m.b.kind === "IntImm" &&
         m.b.value > 0
       ) {
-        return push(m.a, {
-          lo: an.simplify(floordiv(q.lo, m.b)),
-          hi: an.simplify(floordiv(q.hi, m.b)),
-        });
+        const lo = an.simplify(floordiv(q.bounds.lo, m.b));
+        const hi = an.simplify(floordiv(q.bounds.hi, m.b));
+        return push(m.a, { bounds: { lo, hi }, exact: undefined }, d);
       }
       if (!usesVar(m, ivs) && !usesVar(rng.extent, ivs)) return;
       throw new Error(
@@ -166,10 +226,56 @@ function iterDomains(
     });
   }
   return block.iterVars.map((iv) => {
-    const b = found.get(iv.var);
-    if (b) return clipBounds(b, iv.dom, an);
-    return { lo: iv.dom.min, hi: an.simplify(sub(add(iv.dom.min, iv.dom.extent), 1)) };
+    const n = found.get(iv.var);
+    if (n) return { ...n, bounds: clipBounds(n.bounds, iv.dom, an) };
+    const hi = an.simplify(sub(add(iv.dom.min, iv.dom.extent), 1));
+    return { bounds: { lo: iv.dom.min, hi }, exact: undefined };
   });
+}
+
+/**
+ * The loops and realize of `block` that run it over `needs`: an interval becomes one loop
+ * `ax` with the value `lo + ax`, a strided set one loop per axis (largest stride outermost)
+ * and a predicate where the set may leave the block's domain.
+ */
+function regenerate(
+  block: SBlock,
+  needs: readonly Need[],
+  an: Analyzer,
+  preserveUnitLoops: boolean,
+): Stmt {
+  const axes: { v: Var; extent: PrimExpr }[] = [];
+  const newAxis = (extent: PrimExpr, dtype: DType) => {
+    const v = primVar(`ax${axes.length}`, dtype);
+    axes.push({ v, extent });
+    return v;
+  };
+  let predicate: PrimExpr = intImm(1, "bool");
+  const values: PrimExpr[] = needs.map((n, i) => {
+    const iv = block.iterVars[i]!;
+    const l = n.exact;
+    if (l?.kind === "lattice" && !isDense(l)) {
+      const vars: Var[] = [];
+      for (let g = l.axes.length - 1; g >= 0; g--) {
+        vars[g] = newAxis(intImm(l.axes[g]!.extent, iv.var.dtype), iv.var.dtype);
+      }
+      const value = latticeValue(l, vars, an);
+      const end = add(iv.dom.min, iv.dom.extent);
+      if (!an.canProve(l.base.ge(iv.dom.min))) predicate = and(predicate, value.ge(iv.dom.min));
+      if (!an.canProve(add(l.base, latticeSpan(l)).lt(end))) {
+        predicate = and(predicate, value.lt(end));
+      }
+      return value;
+    }
+    const r = boundsRange(n.bounds, an);
+    if (!preserveUnitLoops && r.extent.kind === "IntImm" && r.extent.value === 1) return r.min;
+    return an.simplify(add(r.min, newAxis(r.extent, iv.var.dtype)));
+  });
+  let nest: Stmt = sblockRealize(values, block, an.simplify(predicate));
+  for (let i = axes.length - 1; i >= 0; i--) {
+    nest = forLoop(axes[i]!.v, { min: 0, extent: axes[i]!.extent }, nest);
+  }
+  return nest;
 }
 
 /** Moves block `name` under loop `v` (see the module description). */
@@ -246,7 +352,7 @@ export function computeAt(
   }
   const an = loopAnalyzer(outer);
   const provided = reverse ? block.reads : block.writes;
-  const req = requiredBounds(
+  const req = requiredNeeds(
     func,
     loop,
     reqUnder,
@@ -254,21 +360,8 @@ export function computeAt(
     reverse,
     an,
   );
-  const doms = iterDomains(block, provided, req, an, head, reverse);
-  const axes: { v: Var; extent: PrimExpr }[] = [];
-  const values: PrimExpr[] = doms.map((b, i) => {
-    const r = boundsRange(b, an);
-    if (!options.preserveUnitLoops && r.extent.kind === "IntImm" && r.extent.value === 1) {
-      return r.min;
-    }
-    const ax = primVar(`ax${axes.length}`, block.iterVars[i]!.var.dtype);
-    axes.push({ v: ax, extent: r.extent });
-    return an.simplify(add(r.min, ax));
-  });
-  let nest: Stmt = sblockRealize(values, block);
-  for (let i = axes.length - 1; i >= 0; i--) {
-    nest = forLoop(axes[i]!.v, { min: 0, extent: axes[i]!.extent }, nest);
-  }
+  const needs = iterNeeds(block, provided, req, an, head, reverse);
+  const nest = regenerate(block, needs, an, options.preserveUnitLoops);
   const newKids = [...kids];
   newKids.splice(pos, 0, nest);
   let body = replaceNode(func.body, loop, { ...loop, body: seq(...newKids) });
