@@ -12,7 +12,7 @@ import type { ThreadTag } from "../../ir/tir/stmt.ts";
 import { Schedule } from "../schedule/schedule.ts";
 import type { BlockRV, LoopRV } from "../schedule/trace.ts";
 import type { Target } from "../target.ts";
-import { hasThreadBinding } from "./_analysis.ts";
+import { hasThreadBinding, VECTOR_LANES } from "./_analysis.ts";
 import {
   constExtent,
   type ContractionInfo,
@@ -69,13 +69,17 @@ function writeBack(sch: Schedule, block: BlockRV, epilogue: readonly string[], a
   sch.reverseComputeAt(local, at);
 }
 
-/** One output per thread, the reduction serial in each thread (unrolled by `kUnroll`). */
+/**
+ * Whole outputs per thread, the reduction serial in each thread (unrolled by `kUnroll`); with
+ * `vector`, the thread's consecutive outputs go in runs of 4 (vector loads of the matrix).
+ */
 function perThread(
   sch: Schedule,
   main: BlockRV,
   epilogue: readonly string[],
   { batch, o, k }: GemvLoops,
   t: GemvTiles,
+  vector: boolean,
 ): void {
   const [bo, to, ov] = sch.split(o, [undefined, t.outputsPerBlock, t.outputsPerThread]);
   const [k0, k1] = sch.split(k, [undefined, t.kUnroll]);
@@ -86,7 +90,14 @@ function perThread(
   writeBack(sch, main, epilogue, to!);
   sch.decomposeReduction(main, k0!);
   if (t.kUnroll > 1) sch.unroll(k1!);
-  if (t.outputsPerThread > 1) sch.unroll(ov!);
+  if (vector) {
+    // consecutive outputs in runs of VECTOR_LANES: one vector load of the matrix row per run
+    const [ov0, ov1] = sch.split(ov!, [undefined, VECTOR_LANES]);
+    if (t.outputsPerThread > VECTOR_LANES) sch.unroll(ov0!);
+    sch.vectorize(ov1!);
+  } else if (t.outputsPerThread > 1) {
+    sch.unroll(ov!);
+  }
 }
 
 /**
@@ -166,7 +177,10 @@ export class GEMV implements ScheduleRule {
       const main = sch.getSBlock(found.main);
       const loops = gemvLoops(sch, info);
       if (tiles.staging === "registers" || tiles.splitK === 1) {
-        perThread(sch, main, found.epilogue, loops, tiles);
+        // Runs of consecutive outputs are contiguous in the matrix when it is not contiguous
+        // along k (`x @ W`).
+        const vector = !contiguous && tiles.outputsPerThread % VECTOR_LANES === 0;
+        perThread(sch, main, found.epilogue, loops, tiles, vector);
       } else {
         splitK(sch, main, found.epilogue, loops, tiles, contiguous);
       }

@@ -65,7 +65,14 @@ function byHand(f: PrimFunc, t: GemvTiles): Schedule {
     sch.reverseComputeAt(sch.cacheWrite(y, 0, "local"), to!);
     sch.decomposeReduction(y, k0!);
     if (t.kUnroll > 1) sch.unroll(k1!);
-    if (t.outputsPerThread > 1) sch.unroll(ov!);
+    if (t.outputsPerThread % 4 === 0) {
+      // runs of 4 consecutive outputs: W is contiguous along them
+      const [ov0, ov1] = sch.split(ov!, [undefined, 4]);
+      if (t.outputsPerThread > 4) sch.unroll(ov0!);
+      sch.vectorize(ov1!);
+    } else if (t.outputsPerThread > 1) {
+      sch.unroll(ov!);
+    }
     return sch;
   }
   const [bo, to] = sch.split(o, [undefined, t.outputsPerBlock]);
@@ -136,6 +143,24 @@ Deno.test("GEMV with register staging gives each thread whole outputs", () => {
   assert.equal(barriers(lower(got.func).body), 0);
 });
 
+Deno.test("GEMV with register staging reads runs of 4 consecutive outputs as vectors", () => {
+  const { func } = gemvCase(64, 2048);
+  const js = makeTarget("js");
+  const t = gemvTiles(js, { out: 2048, k: 64, contiguousK: false });
+  assert.equal(t.outputsPerThread, 16);
+  const got = applyRule(new GEMV(), func, js);
+  assertStructuralEqual(got.func, byHand(func, t).func);
+  // once lowered, each run of W is one ramp load
+  let ramps = 0;
+  visitStmt(lower(got.func).body, {
+    expr: (e) => void (e.kind === "BufferLoad" && e.indices[0]?.kind === "Ramp" && ramps++),
+  });
+  assert.ok(ramps > 0);
+  // a matrix contiguous along k keeps one output per thread, no vectors
+  const wx = applyRule(new GEMV(), gemvCase(64, 2048, { layout: "Wx" }).func, js).func;
+  visitStmt(wx.body, { stmt: (x) => assert.ok(x.kind !== "For" || x.forKind !== "vectorized") });
+});
+
 Deno.test("GEMV puts k on threadIdx.x when the matrix is contiguous along k", () => {
   const { func } = gemvCase(256, 96, { layout: "Wx" });
   const t = gemvTiles(gpuTarget, { out: 96, k: 256, contiguousK: true });
@@ -193,6 +218,7 @@ const cases: Case[] = [
   gemvCase(256, 96, { layout: "Wx" }),
   gemvCase(77, 45, { layout: "Wx", batch: 3, biasRelu: true }),
   gemvCase(77, 45, { batch: 2, biasRelu: true }),
+  gemvCase(40, 2048, { biasRelu: true }),
 ];
 
 for (const [name, device] of await devices()) {
