@@ -43,7 +43,7 @@ function unrollConst(sch: Schedule, loop: LoopRV): void {
  * Whether a constant-size tile copy can move runs of {@link VECTOR_LANES} elements per thread:
  * its innermost (contiguous) extent is a multiple of the lanes and every thread gets whole runs.
  */
-function vectorRuns(sch: Schedule, inner: readonly LoopRV[], t: MatmulTiles): boolean {
+function wholeRuns(sch: Schedule, inner: readonly LoopRV[], t: MatmulTiles): boolean {
   const extents = inner.map((l) => sch.get(l).extent);
   if (extents.some((e) => e.kind !== "IntImm")) return false;
   const sizes = extents.map((e) => (e as { value: number }).value);
@@ -74,7 +74,7 @@ function stageShared(
   if (inner.every((l) => sch.get(l).extent.kind === "IntImm") || inner.length < 2) {
     // a tile of constant size: all threads share one flat range of elements, copied in runs of
     // VECTOR_LANES consecutive elements (one vector load and store each) when the rows allow
-    const runs = vectorRuns(sch, inner, t);
+    const runs = wholeRuns(sch, inner, t);
     const fused = inner.length === 1 ? inner[0]! : sch.fuse(...inner);
     const [, ty, tx, v] = sch.split(fused, [
       undefined,
@@ -130,18 +130,31 @@ function tile(
     stageShared(sch, main, info, "rhs", k0!, t);
   }
   const init = sch.decomposeReduction(main, k0!);
-  // With shared staging each thread's columns are consecutive in B's tile and in C: a vector
-  // of them is one shared-memory load of B and one store of C.
-  const vectorCols = t.staging === "shared" && t.colsPerThread === VECTOR_LANES;
+  // Each thread's columns are consecutive in B (or its shared tile) when B's last index is the
+  // column, and in C: runs of VECTOR_LANES of them are vector loads of B and stores of C.
+  const lastB = info.rhsIndices.at(-1);
+  const vectorCols = t.colsPerThread % VECTOR_LANES === 0 && lastB?.kind === "Var" &&
+    info.cols.includes(lastB);
   for (const l of [k1!, ii!]) unrollConst(sch, l);
   const back = sch.getLoops(local).slice(-2);
   unrollConst(sch, back[0]!);
   for (const l of [jj!, back[1]!]) {
     // (a write-back clipped at the matrix's edge has a non-constant extent: left unrolled)
-    if (vectorCols && sch.get(l).extent.kind === "IntImm") sch.vectorize(l);
+    if (vectorCols && sch.get(l).extent.kind === "IntImm") vectorRuns(sch, l);
     else unrollConst(sch, l);
   }
   for (const l of sch.getLoops(init).slice(-2)) unrollConst(sch, l);
+}
+
+/** Splits `loop` (a multiple of VECTOR_LANES) into unrolled runs of vectorized lanes. */
+function vectorRuns(sch: Schedule, loop: LoopRV): void {
+  if ((sch.get(loop).extent as { value: number }).value === VECTOR_LANES) {
+    sch.vectorize(loop);
+    return;
+  }
+  const [runs, lanes] = sch.split(loop, [undefined, VECTOR_LANES]);
+  sch.unroll(runs!);
+  sch.vectorize(lanes!);
 }
 
 /**

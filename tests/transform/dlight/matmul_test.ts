@@ -105,10 +105,22 @@ function byHand(f: PrimFunc, t: MatmulTiles, epilogue: readonly string[] = []): 
   }
   const init = sch.decomposeReduction(c, k0!);
   const [back0, back1] = sch.getLoops(local).slice(-2);
-  const vectorCols = t.staging === "shared" && t.colsPerThread === 4;
-  if (vectorCols) { for (const l of [jj!, back1!]) sch.vectorize(l); }
+  // B[k, j] and C[i, j] are contiguous along each thread's columns: runs of 4 are vectors
+  const vectorCols = t.colsPerThread % 4 === 0;
   const inner = [k1!, ii!, ...sch.getLoops(init).slice(-2), back0!];
-  if (!vectorCols) inner.push(jj!, back1!);
+  if (vectorCols) {
+    for (const l of [jj!, back1!]) {
+      if (t.colsPerThread === 4) {
+        sch.vectorize(l);
+        continue;
+      }
+      const [runs, lanes] = sch.split(l, [undefined, 4]);
+      inner.push(runs!);
+      sch.vectorize(lanes!);
+    }
+  } else {
+    inner.push(jj!, back1!);
+  }
   for (const l of inner) {
     const loop = sch.get(l);
     if (loop.forKind === "serial" && loop.extent.kind === "IntImm" && loop.extent.value > 1) {
