@@ -12,7 +12,6 @@ import type { For, SBlockRealize, Stmt } from "../../ir/tir/stmt.ts";
 import { visitPrimExpr, visitStmt } from "../../ir/visit.ts";
 import type { Schedule } from "../schedule/schedule.ts";
 import type { LoopRV } from "../schedule/trace.ts";
-import { usesVar } from "../tir/_util.ts";
 
 /** Whether any loop in the function is bound to a thread. */
 export function hasThreadBinding(s: Stmt): boolean {
@@ -128,16 +127,16 @@ export function contiguousInner(sch: Schedule, inner: LoopRV, realize: SBlockRea
   const k = realize.iterValues.findIndex((v) => v === inner.var);
   if (k < 0) return false;
   const iv = realize.block.iterVars[k]!.var;
-  if (realize.iterValues.some((v, i) => i !== k && usesVar(v, (x) => x === inner.var))) {
+  if (realize.iterValues.some((v, i) => i !== k && uses(v, inner.var))) {
     return false;
   }
   return [...realize.block.reads, ...realize.block.writes].every(({ region }) =>
     region.every((r, d) => {
       const coef = LinearSum.of(r.min).coefOf(iv);
-      const used = usesVar(r.min, (x) => x === iv) || usesVar(r.extent, (x) => x === iv);
+      const used = uses(r.min, iv) || uses(r.extent, iv);
       if (!used) return true;
       return d === region.length - 1 && coef === 1 &&
-        !LinearSum.of(r.min).terms.some((t) => t.term !== iv && usesVar(t.term, (x) => x === iv));
+        !LinearSum.of(r.min).terms.some((t) => t.term !== iv && uses(t.term, iv));
     })
   );
 }

@@ -162,3 +162,43 @@ for (const [name, device] of [["js", cpu()], ["webgpu", gpu]] as const) {
     },
   });
 }
+
+/** `C = A * B + 1` in float16, 4 elements per thread. */
+const halfFma = () =>
+  lowered(
+    `A: T.Buffer((256,), "float16"), B: T.Buffer((256,), "float16"), C: T.Buffer((256,), "float16")`,
+    `
+    for tx in T.thread_binding(64, thread="threadIdx.x"):
+        for v in T.vectorized(4):
+            C[tx * 4 + v] = A[tx * 4 + v] * B[tx * 4 + v] + T.float16(1)
+`,
+  );
+
+Deno.test("WGSL declares float16 runs as vec4<f16> arrays", () => {
+  const src = generateWgsl(halfFma(), makeTarget("webgpu", { supportsF16: true })).source;
+  assert.match(src, /enable f16;/);
+  assert.match(src, /var<storage, read> A: array<vec4<f16>>;/);
+  assert.match(src, /C\[tx\] = A\[tx\] \* B\[tx\] \+ vec4<f16>\(1\.0h\);/);
+});
+
+for (const [name, device] of [["js", cpu()], ["webgpu", gpu]] as const) {
+  Deno.test({
+    name: `vectorized float16 kernels match float64 on ${name}`,
+    ignore: !device || !device.target.supportsF16,
+    ...GPU_TEST,
+    fn: async () => {
+      const dev = device!;
+      const k = compileKernel(halfFma(), dev.target, { name: "half_fma" });
+      const a = Array.from(randomF32(256, 5), (x) => Math.f16round(x));
+      const b = Array.from(randomF32(256, 6), (x) => Math.f16round(x));
+      const opts = { device: dev, dtype: "float16" } as const;
+      const [A, B] = [Tensor.from(a, [256], opts), Tensor.from(b, [256], opts)];
+      const C = Tensor.from(new Array(256).fill(NaN), [256], opts);
+      launchKernel(k, [A, B, C]);
+      const bits = await C.toArray() as Uint16Array;
+      const got = Array.from(bits, (h) => new Float16Array(new Uint16Array([h]).buffer)[0]!);
+      const want = a.map((x, i) => x * b[i]! + 1);
+      assertClose(got, want, { rtol: 2e-3, atol: 2e-3, what: `${name} half_fma` });
+    },
+  });
+}
