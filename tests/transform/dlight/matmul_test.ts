@@ -206,14 +206,24 @@ Deno.test("Matmul tiles shrink for small problems and follow the target's limits
     threadsY: 8,
     threadsX: 16,
     rowsPerThread: 1,
-    colsPerThread: 4,
+    colsPerThread: 8,
     kTile: 4,
+  });
+  // large problems: 128 x 128 block tiles of 16 x 16 threads with 8 x 8 outputs each, k tile 8
+  // so that A's and B's tiles (256 rows of 8 floats) take half of the default 16 KiB
+  assert.deepEqual(matmulTiles(gpuTarget, { m: 4096, n: 4096, k: 4096 }), {
+    staging: "shared",
+    threadsY: 16,
+    threadsX: 16,
+    rowsPerThread: 8,
+    colsPerThread: 8,
+    kTile: 8,
   });
   const small = makeTarget("webgpu", { maxThreadsPerBlock: 64, maxSharedMemoryBytes: 2048 });
   const t = matmulTiles(small, { m: 512, n: 512, k: 512 });
   assert.equal(t.threadsY * t.threadsX, 64);
-  // (8 * 4 + 8 * 4) rows of k tile, 4 bytes each, within half the workgroup memory
-  assert.equal(t.kTile, 4);
+  // (8 * 8 + 8 * 8) rows of k tile, 4 bytes each, within half the workgroup memory
+  assert.equal(t.kTile, 2);
   assert.ok((t.threadsY * t.rowsPerThread + t.threadsX * t.colsPerThread) * t.kTile * 4 <= 1024);
   const narrow = makeTarget("webgpu", { maxThreadsPerDim: [4, 256, 64] });
   assert.equal(matmulTiles(narrow, { m: 64, n: 64, k: 64 }).threadsX, 4);
