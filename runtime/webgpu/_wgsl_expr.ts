@@ -127,7 +127,7 @@ export function wgslValueType(ctx: WgslExprContext, t: DType): string {
 export function wgslType(ctx: WgslExprContext, t: DType): WgslType {
   if (!isScalarDType(t)) {
     throw new Error(
-      `Kernel "${ctx.kernel}": ${t} values need a vector type here, where WGSL takes scalars`,
+      `Kernel "${ctx.kernel}": ${t} values are not supported here in WGSL (this operation takes scalars)`,
     );
   }
   switch (t) {

@@ -202,3 +202,17 @@ for (const [name, device] of [["js", cpu()], ["webgpu", gpu]] as const) {
     },
   });
 }
+
+Deno.test("WGSL names vector values that reach an operation taking scalars", () => {
+  const f = lowered(
+    `A: T.Buffer((64,), "float32"), B: T.Buffer((64,), "float32")`,
+    `
+    for tx in T.thread_binding(16, thread="threadIdx.x"):
+        B[tx * 4:tx * 4 + 4] = T.tanh(A[tx * 4:tx * 4 + 4])
+`,
+  );
+  assertThrowsMsg(
+    () => generateWgsl(f, target),
+    `Kernel "main": float32x4 values are not supported here in WGSL (this operation takes scalars)`,
+  );
+});

@@ -1,10 +1,17 @@
+import assert from "node:assert/strict";
+import { intImm, letExpr, primVar, ramp } from "../../../ir/expr.ts";
 import { irModule } from "../../../ir/module.ts";
+import type { PrimFunc } from "../../../ir/tir/prim_func.ts";
+import { bufferStore } from "../../../ir/tir/stmt.ts";
 import { assertStructuralEqual } from "../../../ir/structural.ts";
 import type { IRModule } from "../../../ir/module.ts";
 import { parseTVMScript } from "../../../script/parser/mod.ts";
 import { printTVMScript } from "../../../script/printer.ts";
 import { vectorizeLoop } from "../../../transform/tir/vectorize_loop.ts";
-import { scalarizeVectorsPass } from "../../../transform/tir/scalarize_vectors.ts";
+import {
+  scalarizeVectors,
+  scalarizeVectorsPass,
+} from "../../../transform/tir/scalarize_vectors.ts";
 import { lowerTIRPipeline } from "../../../transform/tir/pipeline.ts";
 import { Schedule } from "../../../transform/schedule/schedule.ts";
 import * as te from "../../../ir/te/mod.ts";
@@ -173,5 +180,29 @@ def main(X: T.Buffer((8, 16), "float32"), Y: T.Buffer((8, 16), "float32")):
         for j_0 in range(4):
             Y_1[i * 16 + j_0 * 4:i * 16 + j_0 * 4 + 4] = X_1[i * 16 + j_0 * 4:i * 16 + j_0 * 4 + 4] * T.Broadcast(T.float32(2), 4)
 `),
+  );
+});
+
+Deno.test("scalarizeVectors() names vector values it cannot split into lanes", () => {
+  const free = mod(`
+    for i in range(16):
+        B[i * 4:i * 4 + 4] = A[i * 4:i * 4 + 4] + T.Broadcast(S[i], 4)
+`);
+  const f = free.functions.get("main") as PrimFunc;
+  const v = primVar("w", "float32x4");
+  const store = bufferStore(f.bufferMap.get(f.params[1]!)!, v, [ramp(intImm(0), 1, 4)]);
+  assert.throws(
+    () => scalarizeVectors({ ...f, body: store }),
+    /Vector variable "w" is used outside its let/,
+  );
+  const x = primVar("x", "float32x4");
+  const letValue = letExpr(x, v, x);
+  assert.throws(
+    () =>
+      scalarizeVectors({
+        ...f,
+        body: bufferStore(f.bufferMap.get(f.params[1]!)!, letValue, [ramp(intImm(0), 1, 4)]),
+      }),
+    /Cannot take a lane of Let \(float32x4\)/,
   );
 });
