@@ -69,6 +69,11 @@ export interface KernelInfo {
   readonly nonNegVars: ReadonlySet<Var>;
 }
 
+/** The number of elements of a compact buffer: the product of its shape. */
+export function elementCount(b: Buffer): PrimExpr {
+  return b.shape.slice(1).reduce<PrimExpr>((acc, d) => mul(acc, d), b.shape[0] ?? intImm(1));
+}
+
 /** Whether a statement is a thread barrier (`T.tvm_storage_sync("shared")`). */
 export function isBarrier(s: Stmt): boolean {
   return s.kind === "Evaluate" && s.value.kind === "Call" && s.value.op === "tir.tvm_storage_sync";
@@ -306,10 +311,7 @@ export function analyzeKernel(f: PrimFunc, options: { readonly name?: string } =
             );
           }
           const dtype = scalarOf(name, b.dtype, `buffer "${b.name}"`);
-          const size = b.shape.slice(1).reduce<PrimExpr>(
-            (acc, d) => mul(acc, d),
-            b.shape[0] ?? intImm(1),
-          );
+          const size = elementCount(b);
           const kind = b.scope === "local" || b.scope === "global" ? b.scope : "shared";
           storage.set(b.data, { kind, name: b.name, dtype, binding: -1, size, written: false });
           break;

@@ -9,7 +9,7 @@ import { type DType, elementDType, isInt, isScalarDType, isUInt, lanes } from ".
 import type { BufferLoad, Call, PrimExpr, Var } from "../../ir/expr.ts";
 import type { StorageInfo } from "../kernel_analysis.ts";
 import { flatIndex, isNonNegative } from "../codegen_util.ts";
-import { laneIndex, runWidth, vectorElementIndex } from "./_wgsl_vector.ts";
+import { laneIndex, wholeElementIndex } from "./_wgsl_vector.ts";
 
 /** The WGSL scalar types TIR values map to. */
 export type WgslType = "bool" | "i32" | "u32" | "f32" | "f16";
@@ -87,6 +87,16 @@ export const WGSL_RESERVED: readonly string[] = [
   "num_workgroups",
 ];
 
+/** Memory as the shader declares it. */
+export interface WgslStorage {
+  /** The WGSL name. */
+  readonly name: string;
+  /** The facts kernel analysis found. */
+  readonly info: StorageInfo;
+  /** Lanes per array element (1 for an array of scalars, else `vecN`). */
+  readonly width: number;
+}
+
 /** What the expression emitter needs from the code generator. */
 export interface WgslExprContext {
   readonly kernel: string;
@@ -97,7 +107,7 @@ export interface WgslExprContext {
    * The WGSL name and facts of the memory behind a data variable, and the width of its vector
    * elements (1 for an array of scalars).
    */
-  storage(data: Var): { readonly name: string; readonly info: StorageInfo; readonly width: number };
+  storage(data: Var): WgslStorage;
   /** Variables known to be non-negative. */
   readonly nonNeg: ReadonlySet<Var>;
   /** Helper functions used so far. */
@@ -409,9 +419,8 @@ function emitLoad(ctx: WgslExprContext, e: BufferLoad, go: (x: PrimExpr) => Code
   };
   const n = lanes(e.dtype);
   if (n === 1) return scalar(go(index));
-  if (index.kind === "Ramp" && width === n && runWidth(index) === n) {
-    return { c: `${name}[${go(vectorElementIndex(index.base, n)).c}]`, p: P_PRIMARY };
-  }
+  const whole = wholeElementIndex(index, width);
+  if (whole) return { c: `${name}[${go(whole).c}]`, p: P_PRIMARY };
   return call(t, ...laneIndexCodes(index, go).map(scalar));
 }
 

@@ -9,9 +9,10 @@
  */
 
 import { isMultipleOf, LinearSum } from "../../ir/arith/linear.ts";
-import { add, floordiv, mul, type PrimExpr, type Ramp, type Var } from "../../ir/expr.ts";
+import { floordiv, type PrimExpr, type Var } from "../../ir/expr.ts";
 import type { Stmt } from "../../ir/tir/stmt.ts";
 import { visitStmt } from "../../ir/visit.ts";
+import { patternLane } from "../../transform/tir/scalarize_vectors.ts";
 import { flatIndex } from "../codegen_util.ts";
 
 /** The vector widths a buffer may be declared with. */
@@ -56,18 +57,18 @@ export function storageWidths(
 
 /** The flat index of lane `l` of a vector index, as an expression, or undefined if not a ramp. */
 export function laneIndex(index: PrimExpr, l: number): PrimExpr | undefined {
-  if (index.kind === "Broadcast") return index.value;
-  if (index.kind !== "Ramp") return undefined;
-  const r = index as Ramp;
-  return l === 0 ? r.base : add(r.base, mul(r.stride, l));
+  if (index.kind !== "Ramp" && index.kind !== "Broadcast") return undefined;
+  return patternLane(index, l);
 }
 
 /**
- * The index of the vector element that holds the aligned run starting at flat index `base` of
- * storage with `width`-lane elements: `base / width`, divided term by term where it can be.
+ * When the vector index `index` is an aligned run that fills one element of storage with
+ * `width`-lane elements, that element's index (`base / width`, divided term by term where it can
+ * be); otherwise `undefined` (the lanes are addressed one by one).
  */
-export function vectorElementIndex(base: PrimExpr, width: number): PrimExpr {
-  const sum = LinearSum.of(base);
+export function wholeElementIndex(index: PrimExpr, width: number): PrimExpr | undefined {
+  if (index.kind !== "Ramp" || index.lanes !== width || runWidth(index) !== width) return undefined;
+  const sum = LinearSum.of(index.base);
   if (sum.coefGcd(true) % width === 0) return sum.divideExact(width).toExpr();
-  return floordiv(base, width);
+  return floordiv(index.base, width);
 }

@@ -10,7 +10,7 @@
  * @module
  */
 
-import { add, intImm, mul, type PrimExpr, type Var } from "../../ir/expr.ts";
+import { add, type PrimExpr, type Var } from "../../ir/expr.ts";
 import { lanes, type ScalarDType } from "../../ir/dtype.ts";
 import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import type { Stmt } from "../../ir/tir/stmt.ts";
@@ -24,6 +24,7 @@ import type {
 } from "../kernel_abi.ts";
 import {
   analyzeKernel,
+  elementCount,
   gridLayout,
   isBarrier,
   type KernelInfo,
@@ -44,10 +45,11 @@ import {
   storageElemType,
   WGSL_RESERVED,
   type WgslExprContext,
+  type WgslStorage,
   wgslType,
   wgslValueType,
 } from "./_wgsl_expr.ts";
-import { runWidth, storageWidths, vectorElementIndex } from "./_wgsl_vector.ts";
+import { storageWidths, wholeElementIndex } from "./_wgsl_vector.ts";
 
 /** Options of {@link generateWgsl}. */
 export interface WgslOptions {
@@ -71,7 +73,7 @@ class WgslGen implements WgslExprContext {
   readonly moduleVars: string[] = [];
   readonly vars = new Map<Var, string>();
   readonly uniformNames = new Map<Var, string>();
-  readonly mem = new Map<Var, { name: string; info: StorageInfo; width: number }>();
+  readonly mem = new Map<Var, WgslStorage>();
   /** Storage declared as arrays of vectors, with their widths (see `_wgsl_vector.ts`). */
   widths = new Map<Var, number>();
   /** Storage the shader touches. */
@@ -107,7 +109,7 @@ class WgslGen implements WgslExprContext {
 
   storage(
     data: Var,
-  ): { readonly name: string; readonly info: StorageInfo; readonly width: number } {
+  ): WgslStorage {
     const s = this.mem.get(data);
     if (!s) {
       throw new Error(`Kernel "${this.kernel}" uses memory "${data.name}" outside its allocation`);
@@ -210,9 +212,8 @@ class WgslGen implements WgslExprContext {
       const ref = elementRef(this, name, width, emitExpr(this, index), index.dtype);
       return this.line(`${ref} = ${conv(v)};`);
     }
-    if (index.kind === "Ramp" && width === n && runWidth(index) === n) {
-      return this.line(`${name}[${this.expr(vectorElementIndex(index.base, n))}] = ${v};`);
-    }
+    const whole = wholeElementIndex(index, width);
+    if (whole) return this.line(`${name}[${this.expr(whole)}] = ${v};`);
     this.block("", () => {
       const t = this.names.fresh("lanes");
       this.line(`let ${t} = ${v};`);
@@ -354,11 +355,7 @@ function generateStage(
   const wg = workgroupSize(si, target);
   const layout = gridLayout(si, target);
   const g = new WgslGen(si, target, wg, layout);
-  const paramSize = new Map(
-    info.buffers.map((
-      { buffer },
-    ) => [buffer.data, buffer.shape.reduce<PrimExpr>((a, d) => mul(a, d), intImm(1))]),
-  );
+  const paramSize = new Map(info.buffers.map(({ buffer }) => [buffer.data, elementCount(buffer)]));
   g.widths = storageWidths(body, (data) => {
     const s = info.storage.get(data)!;
     return s.kind === "param" ? paramSize.get(data) : s.kind === "global" ? undefined : s.size;

@@ -4,7 +4,8 @@
  * workgroup per row. Each reduction is done across the workgroup's threads through workgroup
  * memory (partial results per thread, then a two-level combine) and its result stays in
  * workgroup memory for the blocks after it; the final elementwise block strides its threads over
- * the row, in runs of 4 consecutive elements (vectors) when the row is a whole number of runs. Elementwise blocks in between (softmax's `exp`, a mean's division) are inlined.
+ * the row, in runs of 4 consecutive elements (vectors) when the row is a whole number of runs.
+ * Elementwise blocks in between (softmax's `exp`, a mean's division) are inlined.
  *
  * The primitive sequence, for softmax (`max`, `sum`, `norm` after inlining `exp`) with `t`
  * threads:

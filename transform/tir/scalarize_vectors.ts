@@ -12,17 +12,25 @@ import { elementDType, lanes, type ScalarDType } from "../../ir/dtype.ts";
 import {
   add,
   binary,
+  type Broadcast,
   copyExpr,
   isBinary,
   mul,
   type PrimExpr,
   primVar,
+  type Ramp,
   type Var,
 } from "../../ir/expr.ts";
 import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import { bufferStore, letStmt, seq, type Stmt } from "../../ir/tir/stmt.ts";
 import { rewriteStmt } from "../../ir/visit.ts";
 import { type Pass, primFuncPass } from "../pass.ts";
+
+/** Lane `l` of a ramp (`base + stride * l`) or broadcast (its value). */
+export function patternLane(e: Ramp | Broadcast, l: number): PrimExpr {
+  if (e.kind === "Broadcast") return e.value;
+  return l === 0 ? e.base : add(e.base, mul(e.stride, l));
+}
 
 class Scalarizer {
   /** The per-lane scalar variables of each vector variable. */
@@ -35,9 +43,8 @@ class Scalarizer {
     const dtype = elementDType(e.dtype) as ScalarDType;
     switch (e.kind) {
       case "Ramp":
-        return l === 0 ? e.base : add(e.base, mul(e.stride, l));
       case "Broadcast":
-        return e.value;
+        return patternLane(e, l);
       case "Var": {
         const vs = this.#lanes.get(e);
         if (!vs) throw new Error(`Vector variable "${e.name}" is used outside its let`);
