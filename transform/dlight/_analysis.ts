@@ -140,3 +140,17 @@ export function contiguousInner(sch: Schedule, inner: LoopRV, realize: SBlockRea
     })
   );
 }
+
+/**
+ * Vectorizes `loop` (a constant multiple of {@link VECTOR_LANES}): as it is when it has exactly
+ * the lanes, else split into unrolled runs of vectorized lanes.
+ */
+export function vectorizeRuns(sch: Schedule, loop: LoopRV): void {
+  if ((sch.get(loop).extent as { value: number }).value === VECTOR_LANES) {
+    sch.vectorize(loop);
+    return;
+  }
+  const [runs, lanes] = sch.split(loop, [undefined, VECTOR_LANES]);
+  sch.unroll(runs!);
+  sch.vectorize(lanes!);
+}

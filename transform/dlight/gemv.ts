@@ -12,7 +12,7 @@ import type { ThreadTag } from "../../ir/tir/stmt.ts";
 import { Schedule } from "../schedule/schedule.ts";
 import type { BlockRV, LoopRV } from "../schedule/trace.ts";
 import type { Target } from "../target.ts";
-import { hasThreadBinding, VECTOR_LANES } from "./_analysis.ts";
+import { hasThreadBinding, VECTOR_LANES, vectorizeRuns } from "./_analysis.ts";
 import {
   constExtent,
   type ContractionInfo,
@@ -92,9 +92,7 @@ function perThread(
   if (t.kUnroll > 1) sch.unroll(k1!);
   if (vector) {
     // consecutive outputs in runs of VECTOR_LANES: one vector load of the matrix row per run
-    const [ov0, ov1] = sch.split(ov!, [undefined, VECTOR_LANES]);
-    if (t.outputsPerThread > VECTOR_LANES) sch.unroll(ov0!);
-    sch.vectorize(ov1!);
+    vectorizeRuns(sch, ov!);
   } else if (t.outputsPerThread > 1) {
     sch.unroll(ov!);
   }

@@ -10,7 +10,7 @@ import type { PrimFunc } from "../../ir/tir/prim_func.ts";
 import { Schedule } from "../schedule/schedule.ts";
 import type { BlockRV, LoopRV } from "../schedule/trace.ts";
 import type { Target } from "../target.ts";
-import { hasThreadBinding, VECTOR_LANES } from "./_analysis.ts";
+import { hasThreadBinding, VECTOR_LANES, vectorizeRuns } from "./_analysis.ts";
 import {
   constExtent,
   type ContractionInfo,
@@ -140,21 +140,10 @@ function tile(
   unrollConst(sch, back[0]!);
   for (const l of [jj!, back[1]!]) {
     // (a write-back clipped at the matrix's edge has a non-constant extent: left unrolled)
-    if (vectorCols && sch.get(l).extent.kind === "IntImm") vectorRuns(sch, l);
+    if (vectorCols && sch.get(l).extent.kind === "IntImm") vectorizeRuns(sch, l);
     else unrollConst(sch, l);
   }
   for (const l of sch.getLoops(init).slice(-2)) unrollConst(sch, l);
-}
-
-/** Splits `loop` (a multiple of VECTOR_LANES) into unrolled runs of vectorized lanes. */
-function vectorRuns(sch: Schedule, loop: LoopRV): void {
-  if ((sch.get(loop).extent as { value: number }).value === VECTOR_LANES) {
-    sch.vectorize(loop);
-    return;
-  }
-  const [runs, lanes] = sch.split(loop, [undefined, VECTOR_LANES]);
-  sch.unroll(runs!);
-  sch.vectorize(lanes!);
 }
 
 /**

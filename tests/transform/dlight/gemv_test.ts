@@ -67,9 +67,13 @@ function byHand(f: PrimFunc, t: GemvTiles): Schedule {
     if (t.kUnroll > 1) sch.unroll(k1!);
     if (t.outputsPerThread % 4 === 0) {
       // runs of 4 consecutive outputs: W is contiguous along them
-      const [ov0, ov1] = sch.split(ov!, [undefined, 4]);
-      if (t.outputsPerThread > 4) sch.unroll(ov0!);
-      sch.vectorize(ov1!);
+      if (t.outputsPerThread === 4) {
+        sch.vectorize(ov!);
+      } else {
+        const [ov0, ov1] = sch.split(ov!, [undefined, 4]);
+        sch.unroll(ov0!);
+        sch.vectorize(ov1!);
+      }
     } else if (t.outputsPerThread > 1) {
       sch.unroll(ov!);
     }
